@@ -1,0 +1,1 @@
+"""qnb.harness"""
