@@ -1,0 +1,338 @@
+"""A service node: one real py-libp2p host simulating a QPU module (FR-001, FR-005, FR-006, FR-008).
+
+It advertises its capabilities to every coordinator it knows (acknowledged push on ``ADVERT`` at
+``intervals.advertise_s`` and at once when a fault changes its fidelity or availability), keeps an
+event-sourced reservation book, executes fragments on qiskit-aer off the event loop, answers
+quality probes and measures the round-trip time of its links.
+
+Faults are real: ``drop()`` stops the host (its TCP listener closes, peers see EOF), ``restore()``
+starts it again with the same identity and port; a latency spike really delays every response
+frame; fidelity degradation changes the noise model the node executes with.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import replace
+from typing import Any
+
+import multiaddr
+import trio
+
+from .config import Settings
+from .errors import ProtocolError, QnbError
+from .mesh import rpc
+from .mesh.advert import Advertisement, LinkAdvert
+from .mesh.host import full_addr, make_host, peer_id_str
+from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, PROTOCOL_VERSION, RESERVE
+from .reservations import ReservationBook
+from .topology import LinkSpec, NodeSpec, degrade
+
+__all__ = ["NodeService"]
+
+log = logging.getLogger("qnb.node")
+
+
+class NodeService:
+    def __init__(self, spec: NodeSpec, settings: Settings, *, coordinator: str | None = None,
+                 noisy: bool = True, links: list[LinkSpec] | tuple = (), listen: str | None = None,
+                 key_seed: bytes | None = None, bootstrap: list[str] | None = None) -> None:
+        self.base_spec = spec
+        self.spec = spec
+        self.settings = settings
+        self.noisy = noisy
+        self.links = {(l.b if l.a == spec.id else l.a): l for l in links}
+        self.listen = listen or f"/ip4/{settings.mesh.listen_host}/tcp/0"
+        self.key_seed = key_seed or os.urandom(32)
+        self.book = ReservationBook(spec.id, default_ttl_s=settings.intervals.reservation_hold_s)
+        self.coordinator_addrs: list[str] = ([coordinator] if coordinator else []) + list(bootstrap or [])
+        self.coordinators: dict[str, list[str]] = {}     # peer id -> addrs
+        self.peers: dict[str, str] = {}                  # node name -> peer id (from advert acks)
+        self.link_rtt: dict[str, float] = {}
+        self.latency_ms = 0.0
+        self.link_latency_ms: dict[str, float] = {}
+        self.queue_depth = 0
+        self.executed = 0
+        self.seq = 0
+        self.host = None
+        self.peer_id: str | None = None
+        self.addr: str | None = None
+        self.dropped = False
+        self._changed = trio.Event()
+        self._drop = trio.Event()
+        self._restore = trio.Event()
+        self._port: int | None = None
+        self._reported_seq = 0    # book events already shipped to the coordinator
+
+    # ================================================================ life
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Run until cancelled; survives drop/restore cycles with the same identity and port."""
+        first = True
+        while True:
+            if self.dropped:
+                await self._restore.wait()
+                self._restore = trio.Event()
+            self._drop = trio.Event()
+            listen = self.listen if self._port is None else self.listen.rsplit("/", 1)[0] + f"/{self._port}"
+            host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk,
+                             security=self.settings.mesh.security)
+            self.host = host
+            async with host.run([multiaddr.Multiaddr(listen)]):
+                self.peer_id = peer_id_str(host)
+                self.addr = full_addr(host)
+                self._port = int(self.addr.split("/tcp/")[1].split("/")[0])
+                lim = self.settings.limits.max_frame_bytes
+                rpc.serve(host, RESERVE, self._on_reserve, max_frame=lim)
+                rpc.serve(host, EXEC, self._on_exec, max_frame=lim)
+                rpc.serve(host, PROBE, self._on_probe, max_frame=lim)
+                rpc.serve(host, CONTROL, self._on_control, max_frame=lim, schema_in=False, schema_out=False)
+                async with trio.open_nursery() as n:
+                    for a in self.coordinator_addrs:
+                        n.start_soon(self._connect_coordinator, a)
+                    n.start_soon(self._advertise_loop)
+                    n.start_soon(self._probe_loop)
+                    n.start_soon(self._expire_loop)
+                    if first:
+                        task_status.started(self)
+                        first = False
+                    await self._drop.wait()
+                    n.cancel_scope.cancel()
+            self.host = None
+
+    # ============================================================== faults
+    def drop(self) -> None:
+        """Really stop the host (node drop fault)."""
+        if not self.dropped:
+            self.dropped = True
+            self._drop.set()
+
+    def restore(self) -> None:
+        if self.dropped:
+            self.dropped = False
+            self._restore.set()
+        self.spec = replace(self.base_spec, available=True)
+        self.latency_ms = 0.0
+        self.link_latency_ms.clear()
+        self.changed()
+
+    def set_latency(self, ms: float) -> None:
+        self.latency_ms = max(0.0, float(ms))
+        self.changed()
+
+    def set_link_latency(self, peer: str, ms: float) -> None:
+        self.link_latency_ms[peer] = max(0.0, float(ms))
+        self.changed()
+
+    def degrade(self, factor: float | None = None, *, fidelity_2q: float | None = None) -> None:
+        """Fidelity degradation: error rates times ``factor``, or an absolute 2-qubit fidelity."""
+        if fidelity_2q is not None:
+            self.spec = replace(self.spec, fidelity_2q=float(fidelity_2q))
+        elif factor is not None:
+            self.spec = degrade(self.spec, float(factor))
+        self.changed()
+
+    def set_available(self, available: bool) -> None:
+        self.spec = replace(self.spec, available=bool(available))
+        self.changed()
+
+    def changed(self) -> None:
+        """Re-advertise at once (FR-001: changes are pushed, not waited for)."""
+        self._changed.set()
+
+    # ============================================================ adverts
+    def advertisement(self) -> Advertisement:
+        self.seq += 1
+        s = self.spec
+        links = [LinkAdvert(peer=peer, latency_ms=l.latency_ms + self.link_latency_ms.get(peer, 0.0),
+                            fidelity=l.fidelity, ebit_rate_hz=l.ebit_rate_hz)
+                 for peer, l in sorted(self.links.items())]
+        return Advertisement(
+            node_id=self.peer_id, name=s.id, service_type=s.service_type, gates=tuple(sorted(s.gates)),
+            fidelity_1q=s.fidelity_1q, fidelity_2q=s.fidelity_2q, fidelity_readout=s.fidelity_readout,
+            duration_1q_ns=s.duration_1q_ns, duration_2q_ns=s.duration_2q_ns,
+            duration_readout_ns=s.duration_readout_ns, qubit_range=(1, s.qubits), available=s.available,
+            queue_depth=self.queue_depth, timestamp=time.time(), protocol_version=PROTOCOL_VERSION,
+            region=s.region, price_per_shot=s.price_per_shot, addrs=(self.addr,), seq=self.seq,
+            links=tuple(links), degraded=s.fidelity_2q < self.settings.thresholds.degraded_fidelity_2q)
+
+    async def _connect_coordinator(self, addr: str) -> None:
+        """Dial a coordinator and keep dialing until it answers (own reconnect loop, notes 1.2)."""
+        from .mesh.host import connect
+        pid = addr.rsplit("/p2p/", 1)[-1]
+        delay = 0.05
+        while True:
+            try:
+                await connect(self.host, addr, timeout=self.settings.timeouts.connect)
+                self.coordinators[pid] = [addr]
+                self.changed()
+                return
+            except Exception as e:  # noqa: BLE001 - keep trying; the coordinator may start later
+                log.debug("node %s: coordinator %s not reachable yet: %s", self.spec.id, addr, e)
+                await trio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _advertise_loop(self) -> None:
+        interval = self.settings.intervals.advertise_s
+        while True:
+            with trio.move_on_after(interval):
+                await self._changed.wait()
+            self._changed = trio.Event()
+            if self.coordinators:
+                advert = self.advertisement().to_json()
+                async with trio.open_nursery() as n:
+                    for pid in list(self.coordinators):
+                        n.start_soon(self._push_advert, pid, advert)
+
+    async def _push_advert(self, pid: str, advert: dict) -> None:
+        try:
+            ack, _ = await rpc.call(self.host, pid, ADVERT, {"type": "advert", "advert": advert},
+                                    timeout=self.settings.timeouts.advert)
+        except rpc.RpcError as e:
+            log.debug("node %s: advert to %s failed: %s", self.spec.id, pid[:12], e)
+            return
+        for p in ack.get("peers", []):
+            if p.get("name") and p.get("peer_id"):
+                self.peers[p["name"]] = p["peer_id"]
+                if p.get("addrs") and p["peer_id"] != self.peer_id:
+                    try:
+                        from libp2p.peer.id import ID
+                        self.host.get_peerstore().add_addrs(
+                            ID.from_base58(p["peer_id"]), [multiaddr.Multiaddr(a) for a in p["addrs"]], 3600)
+                    except Exception:  # noqa: BLE001 - a bad address only costs us that probe
+                        pass
+
+    async def _probe_loop(self) -> None:
+        """Measure RTT to every linked peer (link quality, FR-008)."""
+        while True:
+            await trio.sleep(self.settings.intervals.probe_s)
+            for name in sorted(self.links):
+                pid = self.peers.get(name)
+                if not pid:
+                    continue
+                t = time.perf_counter()
+                try:
+                    await rpc.call(self.host, pid, PROBE, {"type": "probe"},
+                                   timeout=self.settings.timeouts.probe)
+                    self.link_rtt[name] = (time.perf_counter() - t) * 1000
+                except rpc.RpcError:
+                    self.link_rtt.pop(name, None)
+
+    async def _expire_loop(self) -> None:
+        while True:
+            await trio.sleep(1.0)
+            self.book.expire(time.time())
+
+    # =========================================================== handlers
+    async def _delay(self, peers: list[str] | tuple = ()) -> None:
+        extra = self.latency_ms + max((self.link_latency_ms.get(p, 0.0) for p in peers), default=0.0)
+        if extra > 0:
+            await trio.sleep(extra / 1000)
+
+    async def _on_probe(self, header: dict, payload: bytes | None, peer_id: str):
+        await self._delay()
+        s = self.spec
+        return {"ok": True, "node": s.id, "available": s.available, "fidelity_1q": s.fidelity_1q,
+                "fidelity_2q": s.fidelity_2q, "fidelity_readout": s.fidelity_readout,
+                "queue_depth": self.queue_depth, "time": time.time()}, None
+
+    def _book_events(self) -> list[dict]:
+        """Reservation-book events not yet shipped: the coordinator persists the node's real log."""
+        new = self.book.events_since(self._reported_seq)
+        if new:
+            self._reported_seq = new[-1].seq
+        return [e.to_json() for e in new]
+
+    async def _on_reserve(self, header: dict, payload: bytes | None, peer_id: str):
+        await self._delay()
+        op = header.get("operation", "reserve")
+        now = time.time()
+        if op == "cancel":
+            self.book.cancel(header["reservation_id"], now)
+            return {"ok": True, "operation": op, "accepted": True, "reservation_id": header["reservation_id"],
+                    "events": self._book_events()}, None
+        if op == "status":
+            return {"ok": True, "operation": op, "accepted": True, "book": self.book.snapshot()}, None
+        if not self.spec.available:
+            return {"ok": True, "operation": op, "accepted": False, "reason": "unavailable", "next_window": None}, None
+        d = self.book.reserve(operation="exec", start=float(header["window_start"]), end=float(header["window_end"]),
+                              min_fidelity=header.get("min_fidelity"), current_fidelity=self.spec.fidelity_2q,
+                              correlation={"job_id": header.get("job_id"),
+                                           "correlation_id": header.get("correlation_id")},
+                              now=now, ttl_s=header.get("hold_s"))
+        return {"ok": True, "operation": op, "accepted": d.accepted, "reservation_id": d.reservation_id,
+                "reason": d.reason, "next_window": list(d.next_window) if d.next_window else None,
+                "events": self._book_events()}, None
+
+    async def _on_exec(self, header: dict, payload: bytes | None, peer_id: str):
+        from .quantum.executor import execute_ops
+        from .quantum.noise import NoiseParams
+        from .quantum.state import QuantumState
+        from .quantum.wire_ops import decode_ops
+
+        t0 = time.perf_counter()
+        if not self.spec.available:
+            raise QnbError(f"node {self.spec.id} is unavailable", code="unavailable")
+        num_qubits = int(header["num_qubits"])
+        ops, link_f = decode_ops(header["ops"], num_qubits)
+        desc = header["state"]
+        rid = header.get("reservation_id")
+        if rid:
+            try:
+                self.book.claim(rid, time.time())
+            except Exception:  # noqa: BLE001 - an expired hold does not block execution
+                pass
+        self.queue_depth += 1
+        try:
+            await self._delay(header.get("peers", ()))
+            if desc.get("kind") == "none":
+                sim_ms = 0.0
+                out_desc, out = desc, None
+            else:
+                state = QuantumState.decode(desc, payload or b"")
+                s = self.spec
+                noise = NoiseParams(s.fidelity_1q, s.fidelity_2q, s.fidelity_readout) if header.get("noise") else None
+                new_state, stats = await trio.to_thread.run_sync(execute_ops, ops, state, noise, link_f or None)
+                out_desc, out = new_state.encode()
+                sim_ms = stats.sim_ms
+        finally:
+            self.queue_depth -= 1
+            if rid:
+                try:
+                    self.book.release(rid, time.time())
+                except Exception:  # noqa: BLE001
+                    pass
+        self.executed += 1
+        return {"ok": True, "state": out_desc, "sim_ms": sim_ms, "node": self.spec.id, "num_ops": len(ops),
+                "elapsed_ms": (time.perf_counter() - t0) * 1000, "events": self._book_events()}, out
+
+    async def _on_control(self, header: dict, payload: bytes | None, peer_id: str):
+        cmd = header.get("command")
+        if cmd == "hello":
+            addrs = header.get("addrs") or []
+            self.coordinators[peer_id] = addrs
+            self.changed()
+            return {"ok": True, "name": self.spec.id}, None
+        if cmd == "latency":
+            self.set_latency(float(header.get("ms", 0)))
+        elif cmd == "link_latency":
+            self.set_link_latency(str(header["peer"]), float(header.get("ms", 0)))
+        elif cmd == "fidelity":
+            self.degrade(header.get("factor"), fidelity_2q=header.get("fidelity_2q"))
+        elif cmd == "available":
+            self.set_available(bool(header.get("available", True)))
+        elif cmd == "restore":
+            self.restore()
+        elif cmd == "drop":
+            back = header.get("return_after_s")
+            self.drop()
+            if back:
+                trio.lowlevel.spawn_system_task(self._return_later, float(back))
+        else:
+            raise ProtocolError(f"unknown control command {cmd!r}", code="bad_command")
+        return {"ok": True, "command": cmd, "name": self.spec.id}, None
+
+    async def _return_later(self, after: float) -> None:
+        await trio.sleep(after)
+        self.restore()
