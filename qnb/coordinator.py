@@ -33,6 +33,11 @@ from .runtime.job import Attempt, JobResult, JobSnapshot, JobSpec, JobState, TER
 from .runtime.runner import JobRecord, JobRunner, NodeCallError, RunnerHooks, RunnerOptions
 from .topology import LinkSpec, Topology
 
+# py-libp2p waits 10 s (its default) for a multistream answer; a peer that is shutting down keeps
+# its TCP connection long enough for a new stream to hang that long. 2 s is ample on a LAN and
+# lets the runtime fall back promptly (see docs/libp2p.md, "in-flight dial to a stopping host").
+NEGOTIATE_TIMEOUT_S = 2.0
+
 __all__ = ["Coordinator"]
 
 log = logging.getLogger("qnb.coordinator")
@@ -72,6 +77,7 @@ class Coordinator:
         self.addr: str | None = None
         self.jobs: dict[str, JobRecord] = {}
         self.quality: deque[dict] = deque(maxlen=5000)
+        self._reservations: dict[tuple[str, str], tuple] = {}   # (node, id) -> (job, start, end)
         self._send = self._recv = None
         self._registry_changed = trio.Event()
         self._nursery: trio.Nursery | None = None
@@ -85,7 +91,8 @@ class Coordinator:
         self.writer = StoreWriter(self.store, batch_ms=self.settings.store.batch_ms,
                                   batch_max=self.settings.store.batch_max)
         try:
-            host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk, security=self.settings.mesh.security)
+            host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk, security=self.settings.mesh.security,
+                             negotiate_timeout_s=NEGOTIATE_TIMEOUT_S)
             self.host = host
             self._send, self._recv = trio.open_memory_channel(self.settings.limits.queue_max)
             async with host.run([multiaddr.Multiaddr(self.listen)]):
@@ -199,7 +206,7 @@ class Coordinator:
                              **{k: v for k, v in opts.items() if k in (
                                  "shots", "min_fidelity", "seed", "name", "parameters", "noisy",
                                  "idempotency_key", "mode")})
-            return {"ok": True, "job_id": await self.submit(spec)}, None
+            return {"ok": True, "job_id": await self.submit(spec, circuit)}, None
         if cmd in ("status", "result"):
             rec = self.jobs.get(str(header.get("job_id")))
             if rec is None:
@@ -274,7 +281,7 @@ class Coordinator:
     def queue_depth(self) -> int:
         return sum(1 for r in self.jobs.values() if r.snapshot.state is JobState.QUEUED)
 
-    async def submit(self, spec: JobSpec) -> str:
+    async def submit(self, spec: JobSpec, circuit=None) -> str:
         """Accept a job: persist it (before returning its id) and enqueue it."""
         if spec.idempotency_key:
             for rec in self.jobs.values():
@@ -289,13 +296,13 @@ class Coordinator:
             "policy": json.dumps({"noisy": spec.noisy, "mode": spec.mode}),
             "idempotency_key": spec.idempotency_key, "run_count": 1, "resumed": False, "error": None})
         await trio.to_thread.run_sync(self.writer.flush, 10.0)   # durable before we answer (FR-010)
-        self._enqueue(spec)
+        self._enqueue(spec, circuit=circuit)
         self.metrics.jobs_total.inc(state="QUEUED")
         return spec.job_id
 
-    def _enqueue(self, spec: JobSpec, *, run: int = 1, resumed: bool = False) -> JobRecord:
+    def _enqueue(self, spec: JobSpec, *, run: int = 1, resumed: bool = False, circuit=None) -> JobRecord:
         rec = JobRecord(spec, publish=lambda snap, _id=spec.job_id: self._publish(_id, snap), run=run,
-                        resumed=resumed)
+                        resumed=resumed, circuit=circuit)
         self.jobs[spec.job_id] = rec
         self.writer.insert("job_events", {"job_id": spec.job_id, "state": "QUEUED", "ts": time.time(),
                                           "detail": json.dumps({"run": run, "resumed": resumed})})
@@ -428,12 +435,17 @@ class Coordinator:
         """Persist a node's reservation-book events (FR-005: the log is event-sourced on the node)."""
         for ev in events:
             data = ev.get("data") or {}
-            corr = data.get("correlation") or {}
+            key = (node, ev.get("reservation_id"))
+            if ev.get("kind") == "requested":  # only the request carries the correlation and window
+                corr = data.get("correlation") or {}
+                self._reservations[key] = (corr.get("job_id"), data.get("start"), data.get("end"))
+            job_id, start, end = self._reservations.get(key, (None, None, None))
             self.writer.insert("reservation_events", {
                 "node": node, "reservation_id": ev.get("reservation_id"), "seq": ev.get("seq"),
-                "kind": ev.get("kind"), "ts": ev.get("at"), "job_id": corr.get("job_id"),
-                "fragment_id": corr.get("fragment_id"), "window_start": data.get("start"),
-                "window_end": data.get("end"), "data": json.dumps(data, default=str)})
+                "kind": ev.get("kind"), "ts": ev.get("at"), "job_id": job_id, "fragment_id": None,
+                "window_start": start, "window_end": end, "data": json.dumps(data, default=str)})
+            if ev.get("kind") in ("cancelled", "expired", "completed", "rejected"):
+                self._reservations.pop(key, None)
 
     async def control(self, node: str, command: str, **kw) -> dict:
         resp, _ = await self._call(node, CONTROL, {"type": "control", "command": command, **kw}, None,

@@ -62,6 +62,20 @@ def _make_noiseless(topo: Topology) -> Topology:
     return Topology(topo.name, nodes, links, topo.meta)
 
 
+_warm = False
+
+
+def _warm_up() -> None:
+    """Import the heavy libraries (QASM parser, qiskit-aer) in the caller's thread before the trio
+    loop starts, so the first job does not stall every host on the loop while they load."""
+    global _warm
+    if _warm:
+        return
+    from .quantum.executor import execute_ops  # noqa: F401  (imports qiskit_aer)
+    load('OPENQASM 3.0; include "stdgates.inc"; qubit[1] q; h q[0];')
+    _warm = True
+
+
 class Job:
     """A handle on a submitted job. Cheap; all state lives in the mesh's published snapshots."""
 
@@ -157,6 +171,7 @@ class Mesh:
         from .observability import configure_logging
         from .store import Store
         configure_logging(self.settings.logging)
+        _warm_up()
         self.store = Store.open(self.store_path)
         self._thread = threading.Thread(target=self._thread_main, name=f"qnb-{self.name}", daemon=True)
         self._thread.start()
@@ -284,7 +299,7 @@ class Mesh:
         c = load(circuit)
         spec = self.make_spec(c, shots=shots, min_fidelity=min_fidelity, seed=seed, name=name,
                               parameters=parameters, noisy=noisy, idempotency_key=idempotency_key, mode=mode)
-        job_id = self._call(self._coordinator.submit, spec)
+        job_id = self._call(self._coordinator.submit, spec, c)
         return Job(self, job_id)
 
     def make_spec(self, c: Circuit, **kw) -> JobSpec:
@@ -298,6 +313,14 @@ class Mesh:
     def job(self, job_id: str) -> Job:
         self._snapshot(job_id)
         return Job(self, job_id)
+
+    def plan_of(self, job_id: str, revision: int = 0):
+        """The job's plan: revision 0 is the first; each re-plan adds one (-1 = the latest)."""
+        self._snapshot(job_id)
+        plans = self._call_sync(lambda: list(self._coordinator.jobs[job_id].plans))
+        if not plans:
+            raise JobError(f"job {job_id} has no plan yet (state {self._snapshot(job_id).state.value})")
+        return plans[revision]
 
     def jobs(self) -> list[JobSnapshot]:
         return sorted(self._snapshots.values(), key=lambda s: s.submitted_at)

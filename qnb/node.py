@@ -30,6 +30,11 @@ from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, PROTOCOL_VERSION, RESE
 from .reservations import ReservationBook
 from .topology import LinkSpec, NodeSpec, degrade
 
+# py-libp2p waits 10 s (its default) for a multistream answer; a peer that is shutting down keeps
+# its TCP connection long enough for a new stream to hang that long. 2 s is ample on a LAN and
+# lets the runtime fall back promptly (see docs/libp2p.md, "in-flight dial to a stopping host").
+NEGOTIATE_TIMEOUT_S = 2.0
+
 __all__ = ["NodeService"]
 
 log = logging.getLogger("qnb.node")
@@ -77,7 +82,8 @@ class NodeService:
             self._drop = trio.Event()
             listen = self.listen if self._port is None else self.listen.rsplit("/", 1)[0] + f"/{self._port}"
             host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk,
-                             security=self.settings.mesh.security)
+                             security=self.settings.mesh.security,
+                             negotiate_timeout_s=NEGOTIATE_TIMEOUT_S)
             self.host = host
             async with host.run([multiaddr.Multiaddr(listen)]):
                 self.peer_id = peer_id_str(host)

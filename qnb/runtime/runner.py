@@ -91,6 +91,10 @@ class JobRecord:
     cancel_scope: trio.CancelScope | None = None
     result: JobResult | None = None
     done: trio.Event = field(default_factory=trio.Event)
+    #: the parsed circuit when the submitter already ingested it (saves a second parse)
+    circuit: Circuit | None = None
+    #: every plan of the current run: the first, then one per re-plan (reservation or fallback)
+    plans: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.snapshot is None:
@@ -131,11 +135,11 @@ class JobRunner:
             rec.set_state(JobState.COMPILING)
             self.hooks.state(rec)
             tc = time.perf_counter()
-            circuit = await self._compile_circuit(spec)
+            circuit = await self._compile_circuit(spec, rec.circuit)
             topo = self.topology()
             plan = await self._plan(circuit, topo, spec, exclude=())
             compile_ms = (time.perf_counter() - tc) * 1000
-            self.hooks.plan(rec, plan, compile_ms)
+            self._note_plan(rec, plan, compile_ms)
             self._publish_plan(rec, plan)
 
             rec.set_state(JobState.RESERVING)
@@ -170,22 +174,31 @@ class JobRunner:
         return result
 
     # ============================================================== compile
-    async def _compile_circuit(self, spec: JobSpec) -> Circuit:
+    async def _compile_circuit(self, spec: JobSpec, parsed: Circuit | None = None) -> Circuit:
+        """Ingest (unless the submitter already parsed it), bind and check, in a worker thread:
+        parsing is CPU work and must never stall the hosts on this trio loop."""
         from ..quantum.checks import check_executable
-        circuit = load(spec.source)
-        if spec.parameters or circuit.parameters:
-            circuit = circuit.bind(spec.parameters)
-        check_executable(circuit)
-        return circuit
+
+        def work() -> Circuit:
+            circuit = parsed if parsed is not None else load(spec.source)
+            if spec.parameters or circuit.parameters:
+                circuit = circuit.bind(spec.parameters)
+            check_executable(circuit)
+            return circuit
+        return await trio.to_thread.run_sync(work)
 
     async def _plan(self, circuit: Circuit, topo: Topology, spec: JobSpec, exclude) -> Plan:
         self.hooks.policy(spec, topo)  # GOV-3 seam: a policy verdict before assignment
-        if circuit.num_ops > 800:
+        if circuit.num_ops > 200:
             return await trio.to_thread.run_sync(
                 lambda: plan_circuit(circuit, topo, seed=spec.seed, min_fidelity=spec.min_fidelity,
                                      weights=self.options.weights, exclude=tuple(exclude)))
         return plan_circuit(circuit, topo, seed=spec.seed, min_fidelity=spec.min_fidelity,
                             weights=self.options.weights, exclude=tuple(exclude))
+
+    def _note_plan(self, rec: JobRecord, plan: Plan, compile_ms: float) -> None:
+        rec.plans.append(plan)
+        self.hooks.plan(rec, plan, compile_ms)
 
     def _publish_plan(self, rec: JobRecord, plan: Plan) -> None:
         frs = tuple(FragmentRun(f.id, f.node, f.kind, len(f.op_indices), "pending", planned_node=f.node)
@@ -250,7 +263,7 @@ class JobRunner:
             rec.update(fallbacks=rec.snapshot.fallbacks + 1)
             self.hooks.event(rec, "replan", {"reason": "reservation", "refused": refused})
             plan = await self._plan(circuit, self.topology(), spec, exclude=excluded)
-            self.hooks.plan(rec, plan, 0.0)
+            self._note_plan(rec, plan, 0.0)
         raise PlanningError(f"could not reserve a plan after {self.options.max_replans} re-plans; "
                             f"excluded {sorted(set(excluded))}", missing="reservation")
 
@@ -283,7 +296,7 @@ class JobRunner:
         tried: dict[int, list[dict]] = {}
         qubit_node: dict[int, str] = {}          # where each qubit was last touched (readout error)
         est_fidelity = 1.0
-        retries = fallbacks = 0
+        retries, fallbacks = 0, rec.snapshot.fallbacks   # re-plans at reservation time count too
         ebits, remote_gates = plan.ebits, plan.remote_gates
         notes: list[str] = []
         i = 0
@@ -342,7 +355,7 @@ class JobRunner:
                 rec.update(fallbacks=fallbacks)
                 self.hooks.event(rec, "fallback", {"fragment": i, "failed": frag.node,
                                                    "excluded": sorted(excluded), "plan_hash": rplan.plan_hash})
-                self.hooks.plan(rec, rplan, 0.0)
+                self._note_plan(rec, rplan, 0.0)
                 new_nodes = sorted({f.node for f in rplan.fragments} - set(reservations))
                 if new_nodes and self.options.node_reservations:
                     extra = await self._reserve_nodes(rec, rplan, new_nodes)
