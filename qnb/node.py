@@ -273,6 +273,7 @@ class NodeService:
 
     async def _on_exec(self, header: dict, payload: bytes | None, peer_id: str):
         from .quantum.executor import execute_ops
+        from .quantum.limits import StateLimits
         from .quantum.noise import NoiseParams
         from .quantum.state import QuantumState
         from .quantum.wire_ops import decode_ops
@@ -299,7 +300,10 @@ class NodeService:
                 state = QuantumState.decode(desc, payload or b"")
                 s = self.spec
                 noise = NoiseParams(s.fidelity_1q, s.fidelity_2q, s.fidelity_readout) if header.get("noise") else None
-                new_state, stats = await trio.to_thread.run_sync(execute_ops, ops, state, noise, link_f or None)
+                lim = self.settings.limits
+                limits = StateLimits(lim.statevector_max_qubits, lim.density_matrix_max_qubits)
+                new_state, stats = await trio.to_thread.run_sync(
+                    lambda: execute_ops(ops, state, noise, link_f or None, limits=limits))
                 out_desc, out = new_state.encode()
                 sim_ms = stats.sim_ms
         finally:

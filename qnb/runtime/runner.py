@@ -466,8 +466,10 @@ class JobRunner:
                 node = qubit_node.get(q)
                 if spec.noisy and node and node in topo.by_id:
                     readout[q] = topo.node(node).fidelity_readout
+            from ..quantum.limits import StateLimits
+            limits = StateLimits(self.options.statevector_max_qubits, self.options.density_matrix_max_qubits)
             counts, measured, state_f = await trio.to_thread.run_sync(
-                _sample_and_score, circuit, state, meas, spec, readout)
+                _sample_and_score, circuit, state, meas, spec, readout, limits)
         else:
             notes.append(f"plan-and-timing only: {circuit.num_qubits} qubits exceed the state limits "
                          f"(statevector {self.options.statevector_max_qubits}, density matrix "
@@ -492,15 +494,19 @@ class JobRunner:
             orchestration=rec.spec.mode)
 
 
-def _sample_and_score(circuit: Circuit, state, meas, spec: JobSpec, readout):
+def _sample_and_score(circuit: Circuit, state, meas, spec: JobSpec, readout, limits):
+    """Counts from the distributed final state; measured fidelity against the ideal distribution
+    and (noiseless runs) the state overlap with the monolithic ideal state. One ideal simulation."""
     from ..quantum import fidelity as fq
+    from ..quantum.state import QuantumState
     counts = fq.sample_counts(state, meas, circuit.num_clbits, spec.shots, spec.seed, readout or None)
+    ideal = fq.ideal_state(circuit, limits)
     measured = state_f = None
     if meas:
-        ideal = fq.ideal_distribution(circuit)
-        measured = fq.hellinger_fidelity(counts, ideal)
+        probs = fq.distribution(QuantumState("statevector", circuit.num_qubits, ideal), meas, circuit.num_clbits)
+        measured = fq.hellinger_fidelity(counts, probs)
     if not spec.noisy:
-        state_f = fq.state_fidelity(state, fq.ideal_state(circuit))
+        state_f = fq.state_fidelity(state, ideal)
     return counts, measured, state_f
 
 
