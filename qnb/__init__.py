@@ -12,6 +12,14 @@ Public API (pinned by ``tests/test_public_api.py``)::
 
 from __future__ import annotations
 
+import os as _os
+
+# Multi-threaded OpenBLAS on small matrices is pathologically slow on small shared machines
+# (100x100 eigh: 300-600 ms vs 1.4 ms single-threaded, measured on our 2-core VMs) and competes
+# with the mesh's own threads. Only a default: an explicit setting wins, and it only takes effect
+# when numpy is not imported yet.
+_os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 __version__ = "0.1.0"
 
 from .circuits import Circuit, load

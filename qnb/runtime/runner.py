@@ -206,10 +206,15 @@ class JobRunner:
         rec.update(fragments_total=len(frs), fragments=frs, edges=plan.edges, plan_hash=plan.plan_hash)
 
     # ============================================================ reserve
+    #: wall-time allowance per fragment on top of its simulated quantum duration (RPC, state copy)
+    FRAGMENT_ALLOWANCE_S = 0.02
+
     def _window(self, plan: Plan, node: str) -> tuple[float, float]:
+        """The window a node is asked for: its fragments' quantum time plus a per-fragment allowance."""
         now = time.time()
-        busy_s = sum(f.duration_ns for f in plan.fragments if f.node == node) * 1e-9
-        return now, now + max(busy_s, 0.001) + self.options.exec_timeout_s
+        mine = [f for f in plan.fragments if f.node == node]
+        busy_s = sum(f.duration_ns for f in mine) * 1e-9 + self.FRAGMENT_ALLOWANCE_S * max(1, len(mine))
+        return now, now + busy_s
 
     async def _reserve_all(self, rec: JobRecord, circuit: Circuit, plan: Plan, spec: JobSpec):
         """Co-reserve every node of the plan; exclude nodes that refuse on fidelity and re-plan."""
@@ -235,18 +240,22 @@ class JobRunner:
                     held[node] = resp["reservation_id"]
                     self.hooks.reservation(rec, node, resp, req)
                     return
-                nxt = resp.get("next_window")
                 self.hooks.reservation(rec, node, resp, req)
-                if nxt and resp.get("reason") != "fidelity":
-                    req2 = dict(req, window_start=nxt[0], window_end=nxt[1])
+                # a time conflict offers the next free window: take it (concurrent jobs queue on
+                # the node); the offer can race with another job, so follow a few offers
+                for _ in range(4):
+                    nxt = resp.get("next_window")
+                    if not nxt or resp.get("reason") == "fidelity":
+                        break
+                    req = dict(req, window_start=nxt[0], window_end=nxt[1])
                     try:
-                        resp2 = await self.gateway.reserve(node, req2, self.options.reserve_timeout_s)
+                        resp = await self.gateway.reserve(node, req, self.options.reserve_timeout_s)
                     except NodeCallError as e:
                         refused.append((node, f"{e.kind}: {e.message}"))
                         return
-                    self.hooks.reservation(rec, node, resp2, req2)
-                    if resp2.get("accepted"):
-                        held[node] = resp2["reservation_id"]
+                    self.hooks.reservation(rec, node, resp, req)
+                    if resp.get("accepted"):
+                        held[node] = resp["reservation_id"]
                         return
                 refused.append((node, resp.get("reason") or "rejected"))
 
@@ -301,10 +310,13 @@ class JobRunner:
         notes: list[str] = []
         i = 0
         topo = self.topology()
+        #: extra link noise per remote gate (op index in ``circuit``): exactly the factor the planner's
+        #: ebit rule charged, so measured and estimated fidelity describe the same model
+        link_noise = self._link_noise(plan, circuit, topo, ())
         while i < len(frags):
             frag = frags[i]
             ops = [circuit.operations[j] for j in op_map[i]]
-            link_f = self._link_fidelities(frag, ops, topo)
+            link_f = {k: link_noise[j] for k, j in enumerate(op_map[i]) if j in link_noise}
             ok = False
             for attempt in range(1, self.options.backoff.max_attempts + 1):
                 runs[i] = FragmentRun(i, frag.node, frag.kind, len(ops), "running", attempt,
@@ -353,6 +365,8 @@ class JobRunner:
                         tried=[t for k in sorted(tried) for t in tried[k]]) from None
                 fallbacks += 1
                 rec.update(fallbacks=fallbacks)
+                for j, f in self._link_noise(rplan, residual, topo, sorted(excluded)).items():
+                    link_noise[remaining[j]] = f
                 self.hooks.event(rec, "fallback", {"fragment": i, "failed": frag.node,
                                                    "excluded": sorted(excluded), "plan_hash": rplan.plan_hash})
                 self._note_plan(rec, rplan, 0.0)
@@ -405,15 +419,12 @@ class JobRunner:
                 held[node] = resp["reservation_id"]
         return held
 
-    def _link_fidelities(self, frag, ops, topo: Topology) -> dict[int, float]:
-        """Per-op extra noise for remote gates: the fidelity of the entanglement path used."""
-        if frag.kind != "remote" or not frag.peers:
+    @staticmethod
+    def _link_noise(plan: Plan, circuit: Circuit, topo: Topology, exclude) -> dict[int, float]:
+        from ..planning.planner import link_fidelities
+        if not plan.remote_gates:
             return {}
-        f = 1.0
-        for peer in frag.peers:
-            pc = topo.path_cost(frag.node, peer)
-            f *= pc.fidelity if pc else 1.0
-        return {k: f for k, op in enumerate(ops) if len(op.qubits) >= 2}
+        return {j: f for j, f in link_fidelities(plan, circuit, topo, exclude).items() if f < 1.0}
 
     async def _attempt(self, rec, idx, frag, ops, link_f, state, attempt, reservation_id, mode):
         from ..quantum.wire_ops import ops_to_wire

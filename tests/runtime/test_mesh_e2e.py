@@ -178,7 +178,7 @@ def test_several_jobs_in_flight_all_complete():
     with small_mesh(nodes=3, qubits_per_node=3, noiseless=True) as mesh:
         jobs = [mesh.submit(GHZ6, shots=64, seed=i) for i in range(8)]
         results = [j.wait(120) for j in jobs]
-        assert all(r.ok for r in results)
+        assert all(r.ok for r in results), [r.error for r in results if not r.ok]
         assert len({r.job_id for r in results}) == 8
 
 
