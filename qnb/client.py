@@ -81,6 +81,9 @@ class CoordinatorClient:
     def jobs(self) -> list[dict]:
         return self._cmd(command="jobs")["jobs"]
 
+    def nodes(self) -> list[dict]:
+        return self._cmd(command="nodes")["nodes"]
+
     def close(self) -> None:
         if self._token is not None and self._stop is not None and self._thread.is_alive():
             try:

@@ -217,6 +217,8 @@ class Coordinator:
             if cmd == "result" and rec.result is not None:
                 body["result"] = rec.result.to_json()
             return body, None
+        if cmd == "nodes":
+            return {"ok": True, "nodes": self.registry_rows()}, None
         if cmd == "jobs":
             return {"ok": True, "jobs": [{"job_id": r.spec.job_id, "name": r.spec.name,
                                           "state": r.snapshot.state.value, "run": r.run, "resumed": r.resumed}
@@ -367,17 +369,16 @@ class Coordinator:
     def _recover(self) -> None:
         """Reload the registry cache (stale) and re-run every unfinished job (FR-010)."""
         try:
-            cached = self.store.sql("select record from registry_cache").rows
+            cached = self.store.sql("select record, last_seen from registry_cache").rows
         except Exception:  # noqa: BLE001 - an empty/new store has nothing to recover
             cached = []
-        for (record,) in cached:
+        for record, last_seen in cached:
             try:
                 adv = Advertisement.from_json(json.loads(record))
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a corrupt cache row only costs us that entry
                 continue
-            self.registry.update(adv, time.time())
+            self.registry.restore(adv, _epoch(last_seen))   # known, but stale until it re-advertises
         if cached:
-            self.registry.mark_all_stale()
             self.writer.update("registry_cache", {"stale": True}, {})
         rows = self.store.sql(
             "select job_id, name, circuit_source, source_format, fingerprint, num_qubits, num_ops, shots, seed, "

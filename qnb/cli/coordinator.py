@@ -24,14 +24,14 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    import qnb
     from qnb.config import Settings
+    from qnb.mesh_api import Mesh
 
     settings = Settings.load(args.config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    mesh = qnb.mesh_api.Mesh(nodes=args.nodes, seed=args.seed, bootstrap=args.bootstrap, settings=settings,
+    mesh = Mesh(nodes=args.nodes, seed=args.seed, bootstrap=args.bootstrap, settings=settings,
                              store=args.store, noiseless=args.noiseless or None,
                              qubits_per_node=args.qubits_per_node, listen=args.listen).start()
     print(mesh.addr, flush=True)

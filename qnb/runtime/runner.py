@@ -312,7 +312,7 @@ class JobRunner:
         topo = self.topology()
         #: extra link noise per remote gate (op index in ``circuit``): exactly the factor the planner's
         #: ebit rule charged, so measured and estimated fidelity describe the same model
-        link_noise = self._link_noise(plan, circuit, topo, ())
+        link_noise = self._link_noise(plan, circuit, topo, (), spec.noisy)
         while i < len(frags):
             frag = frags[i]
             ops = [circuit.operations[j] for j in op_map[i]]
@@ -365,7 +365,7 @@ class JobRunner:
                         tried=[t for k in sorted(tried) for t in tried[k]]) from None
                 fallbacks += 1
                 rec.update(fallbacks=fallbacks)
-                for j, f in self._link_noise(rplan, residual, topo, sorted(excluded)).items():
+                for j, f in self._link_noise(rplan, residual, topo, sorted(excluded), spec.noisy).items():
                     link_noise[remaining[j]] = f
                 self.hooks.event(rec, "fallback", {"fragment": i, "failed": frag.node,
                                                    "excluded": sorted(excluded), "plan_hash": rplan.plan_hash})
@@ -420,9 +420,9 @@ class JobRunner:
         return held
 
     @staticmethod
-    def _link_noise(plan: Plan, circuit: Circuit, topo: Topology, exclude) -> dict[int, float]:
+    def _link_noise(plan: Plan, circuit: Circuit, topo: Topology, exclude, noisy: bool = True) -> dict[int, float]:
         from ..planning.planner import link_fidelities
-        if not plan.remote_gates:
+        if not plan.remote_gates or not noisy:   # a noiseless job has ideal links too
             return {}
         return {j: f for j, f in link_fidelities(plan, circuit, topo, exclude).items() if f < 1.0}
 
