@@ -126,6 +126,9 @@ class Job:
 class Mesh:
     """An embedded coordinator + N libp2p service nodes on one background trio thread."""
 
+    #: nodes started concurrently per wave (see _main)
+    START_WAVE = 10
+
     def __init__(self, *, nodes: int | None = 5, topology: Any = None, seed: int | None = None,
                  bootstrap: Iterable[str] = (), settings: Any = None, store: str | Path | None = None,
                  noiseless: bool | None = None, qubits_per_node: int | None = None, name: str | None = None,
@@ -208,12 +211,15 @@ class Mesh:
                                             listen=self.listen)
             await root.start(self._coordinator.run)
             addr = self._coordinator.addr
-            async with trio.open_nursery() as starter:
-                for spec in self.topology.nodes:
-                    svc = NodeService(spec, self.settings, coordinator=addr, noisy=not self.noiseless,
-                                      links=[l for l in self.topology.links if spec.id in (l.a, l.b)])
-                    self._nodes[spec.id] = svc
-                    starter.start_soon(root.start, svc.run)
+            # start nodes in small waves: 100 simultaneous Noise handshakes on 2 cores time out
+            specs = list(self.topology.nodes)
+            for i in range(0, len(specs), self.START_WAVE):
+                async with trio.open_nursery() as starter:
+                    for spec in specs[i:i + self.START_WAVE]:
+                        svc = NodeService(spec, self.settings, coordinator=addr, noisy=not self.noiseless,
+                                          links=[l for l in self.topology.links if spec.id in (l.a, l.b)])
+                        self._nodes[spec.id] = svc
+                        starter.start_soon(root.start, svc.run)
             for b in self.bootstrap:
                 await self._coordinator.join(b)
             await self._coordinator.wait_registry(len(self.topology.nodes) + len(self.bootstrap),

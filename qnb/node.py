@@ -31,9 +31,10 @@ from .reservations import ReservationBook
 from .topology import LinkSpec, NodeSpec, degrade
 
 # py-libp2p waits 10 s (its default) for a multistream answer; a peer that is shutting down keeps
-# its TCP connection long enough for a new stream to hang that long. 2 s is ample on a LAN and
-# lets the runtime fall back promptly (see docs/libp2p.md, "in-flight dial to a stopping host").
-NEGOTIATE_TIMEOUT_S = 2.0
+# its TCP connection long enough for a new stream to hang that long. 5 s still lets the runtime
+# fall back promptly and survives 100 nodes connecting at once on 2 busy cores (identify runs
+# on every new connection and timed out at 2 s there) (see docs/libp2p.md, "in-flight dial to a stopping host").
+NEGOTIATE_TIMEOUT_S = 5.0
 
 __all__ = ["NodeService"]
 

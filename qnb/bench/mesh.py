@@ -25,8 +25,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def _settings(**over: Any):
-    from ..config import Settings
-    return Settings.load(None, env={}, overrides=over or None)
+    from ..testing import test_settings
+    return test_settings(**over)
 
 
 def _chain_circuit(n: int, layers: int) -> str:
@@ -87,7 +87,7 @@ def bench_throughput(*, nodes: int = 8, jobs: int = 40, in_flight: int = 8, qubi
     mesh = qnb.start(nodes=nodes, qubits_per_node=max(2, qubits // nodes), seed=1, noiseless=True,
                      store=":memory:", settings=settings)
     try:
-        qasm = _chain_circuit(qubits, 3)   # beyond the statevector limit? no: keep it in "none" mode below
+        qasm = _chain_circuit(qubits, 3)   # 24 qubits > the state limits: plan-and-timing mode
         t0 = time.perf_counter()
         handles = [mesh.submit(qasm, shots=10, seed=i, noisy=False) for i in range(jobs)]
         results = [h.wait(600) for h in handles]
@@ -132,3 +132,35 @@ def bench_scale(*, nodes: int = 100) -> dict:
     return {"benchmark": "scale", "nodes": nodes, "registered": registered,
             "registry_complete_s": round(complete, 3), "rss_mb_per_node": round((after - before) / nodes, 3),
             "stop_s": round(stop_s, 3), "target_registry_complete_s": 5.0}
+
+
+# ------------------------------------------------------------------------------ CLI
+def register_bench(subparsers) -> None:
+    p = subparsers.add_parser("overhead", help="orchestration overhead per remote fragment beside raw RTT (NFR-004)")
+    p.add_argument("--nodes", type=int, default=4)
+    p.add_argument("--jobs", type=int, default=5)
+    p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda a: _emit(bench_overhead(nodes=a.nodes, jobs=a.jobs, layers=a.layers), a.json))
+
+    p = subparsers.add_parser("throughput", help="fragments per second dispatched by one coordinator (NFR-005)")
+    p.add_argument("--nodes", type=int, default=8)
+    p.add_argument("--jobs", type=int, default=40)
+    p.add_argument("--in-flight", type=int, default=8)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda a: _emit(bench_throughput(nodes=a.nodes, jobs=a.jobs, in_flight=a.in_flight), a.json))
+
+    p = subparsers.add_parser("scale", help="time until the registry holds N nodes, memory per node (NFR-006)")
+    p.add_argument("--nodes", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda a: _emit(bench_scale(nodes=a.nodes), a.json))
+
+
+def _emit(result: dict, as_json: bool) -> int:
+    import json
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:28s} {v}")
+    return 0
