@@ -23,7 +23,8 @@ from .config import Settings
 from .errors import QnbError, UnknownJobError
 from .mesh import rpc
 from .mesh.advert import Advertisement
-from .mesh.host import connect, full_addr, make_host, peer_id_str
+from .mesh.announce import watch_disconnects
+from .mesh.host import add_peer_addrs, connect, full_addr, make_host, peer_id_str, unblock
 from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
 from .mesh.registry import Registry
 from .observability import Metrics, log_context
@@ -81,6 +82,7 @@ class Coordinator:
         self._reservations: dict[tuple[str, str], tuple] = {}   # (node, id) -> (job, start, end)
         self._send = self._recv = None
         self._registry_changed = trio.Event()
+        self._ready = trio.Event()   # set once the registry view is usable (see _warm_up_registry)
         self._nursery: trio.Nursery | None = None
         self.started_at = time.time()
         self.runner = JobRunner(self, self.snapshot_topology, runner_options(settings), hooks=_StoreHooks(self))
@@ -103,6 +105,7 @@ class Coordinator:
                 rpc.serve(host, ADVERT, self._on_advert, max_frame=lim)
                 rpc.serve(host, PROBE, self._on_probe, max_frame=lim)
                 rpc.serve(host, CONTROL, self._on_control, max_frame=lim, schema_in=False, schema_out=False)
+                watch_disconnects(host, self.registry)   # a closed connection marks the node at once
                 async with trio.open_nursery() as n:
                     self._nursery = n
                     for _ in range(self.settings.limits.max_jobs_in_flight):
@@ -110,6 +113,7 @@ class Coordinator:
                     n.start_soon(self._housekeeping)
                     if self.recover:
                         self._recover()
+                    n.start_soon(self._warm_up_registry)
                     task_status.started(self)
                     await trio.sleep_forever()
         finally:
@@ -152,6 +156,14 @@ class Coordinator:
             raise QnbError(f"advert node_id {adv.node_id} does not match the authenticated peer {peer_id}",
                            code="identity")
         changed = self.registry.update(adv, now)
+        # a (re)started node must be dialable at once: refresh its addresses and clear py-libp2p's
+        # 60 s negative dial cache for it (docs/libp2p.md, notes 3.10)
+        unblock(self.host, peer_id)
+        for a in adv.addrs:
+            try:
+                add_peer_addrs(self.host, a if "/p2p/" in a else f"{a}/p2p/{peer_id}")
+            except Exception:  # noqa: BLE001 - one bad address does not spoil the advert
+                pass
         self.metrics.adverts_total.inc(result="accepted" if changed else "stale")
         if changed:
             self._record_quality(adv, now)
@@ -212,17 +224,18 @@ class Coordinator:
             rec = self.jobs.get(str(header.get("job_id")))
             if rec is None:
                 raise UnknownJobError(f"unknown job id {header.get('job_id')!r}", job_id=header.get("job_id"))
-            body = {"ok": True, "job_id": rec.spec.job_id, "state": rec.snapshot.state.value,
-                    "fragments_done": rec.snapshot.fragments_done, "fragments_total": rec.snapshot.fragments_total,
+            snap = rec.published
+            body = {"ok": True, "job_id": rec.spec.job_id, "state": snap.state.value,
+                    "fragments_done": snap.fragments_done, "fragments_total": snap.fragments_total,
                     "run": rec.run, "resumed": rec.resumed}
-            if cmd == "result" and rec.result is not None:
+            if cmd == "result" and rec.result is not None and snap.state in TERMINAL_STATES:
                 body["result"] = rec.result.to_json()
             return body, None
         if cmd == "nodes":
             return {"ok": True, "nodes": self.registry_rows()}, None
         if cmd == "jobs":
             return {"ok": True, "jobs": [{"job_id": r.spec.job_id, "name": r.spec.name,
-                                          "state": r.snapshot.state.value, "run": r.run, "resumed": r.resumed}
+                                          "state": r.published.state.value, "run": r.run, "resumed": r.resumed}
                                          for r in self.jobs.values()]}, None
         raise QnbError(f"unknown coordinator command {cmd!r}; expected submit, status, result or jobs",
                        code="bad_command")
@@ -317,7 +330,17 @@ class Coordinator:
         result = rec.result if rec is not None and snap.state in TERMINAL_STATES else None
         self._publish_cb(snap, result)
 
+    async def _warm_up_registry(self) -> None:
+        """Hold job dispatch while a reloaded registry cache is stale: recovered jobs must not be
+        planned on an empty view before the nodes re-advertise (bounded by two TTLs)."""
+        with trio.move_on_after(2 * self.settings.intervals.ttl_s):
+            while any(e.stale for e in self.registry.entries()):
+                ev = self._registry_changed
+                await ev.wait()
+        self._ready.set()
+
     async def _worker(self) -> None:
+        await self._ready.wait()
         async for job_id in self._recv:
             rec = self.jobs.get(job_id)
             if rec is None or rec.snapshot.state is not JobState.QUEUED:
@@ -348,11 +371,7 @@ class Coordinator:
                         ebits=0, remote_gates=0, fragments=rec.snapshot.fragments, attempts=(), wall_ms=0.0,
                         compile_ms=0.0, mode="none", plan_hash=None, resumed=rec.resumed, run=rec.run,
                         error={"type": "cancelled", "message": "job cancelled"}, orchestration=rec.spec.mode)
-        rec.result = res
-        self.runner.hooks.result(rec, res)
-        rec.set_state(JobState.CANCELLED, error=res.error)
-        self.runner.hooks.state(rec)
-        rec.done.set()
+        await self.runner._conclude(rec, res)
 
     def cancel(self, job_id: str) -> bool:
         rec = self.jobs.get(job_id)
@@ -427,6 +446,11 @@ class Coordinator:
         resp, _ = await self._call(node, RESERVE, {"type": "reserve", "operation": "cancel",
                                                    "reservation_id": reservation_id}, None, timeout)
         self.record_book_events(node, resp.get("events") or [])
+
+    def node_alive(self, node: str) -> bool:
+        """False once the registry knows the node's connection dropped or its adverts expired."""
+        e = self.registry.get(node, time.time())
+        return e is not None and not (e.disconnected or e.expired)
 
     async def execute(self, node: str, header: dict, payload: bytes | None, timeout: float):
         resp, out = await self._call(node, EXEC, header, payload, timeout)
@@ -532,6 +556,9 @@ class _StoreHooks(RunnerHooks):
         if kind == "fallback":
             self.c.metrics.fallbacks_total.inc()
         self.c.writer.append_audit(kind, rec.spec.job_id, data)
+
+    async def commit(self, rec: JobRecord) -> None:
+        await trio.to_thread.run_sync(self.c.writer.flush, 30.0)
 
     def result(self, rec: JobRecord, r: JobResult) -> None:
         self._w().upsert("results", {

@@ -95,6 +95,8 @@ class JobRecord:
     circuit: Circuit | None = None
     #: every plan of the current run: the first, then one per re-plan (reservation or fallback)
     plans: list = field(default_factory=list)
+    #: the last published snapshot (a terminal state is published only once it is durable)
+    published: JobSnapshot | None = None
 
     def __post_init__(self) -> None:
         if self.snapshot is None:
@@ -102,15 +104,23 @@ class JobRecord:
             self.snapshot = JobSnapshot(job_id=self.spec.job_id, name=self.spec.name, state=JobState.QUEUED,
                                         submitted_at=self.spec.submitted_at, updated_at=now,
                                         history=(("QUEUED", now),))
-        self.publish(self.snapshot)
+        self.announce()
 
     def update(self, **kw: Any) -> None:
         self.snapshot = self.snapshot.evolve(**kw)
+        self.announce()
+
+    def announce(self) -> None:
+        """Publish the current snapshot; ``published`` is what every reader outside the runner sees."""
+        self.published = self.snapshot
         self.publish(self.snapshot)
 
-    def set_state(self, state: JobState, **kw: Any) -> None:
+    def set_state(self, state: JobState, *, publish: bool = True, **kw: Any) -> None:
         hist = self.snapshot.history + ((state.value, time.time()),)
-        self.update(state=state, history=hist, **kw)
+        if publish:
+            self.update(state=state, history=hist, **kw)
+        else:
+            self.snapshot = self.snapshot.evolve(state=state, history=hist, **kw)
 
 
 class JobRunner:
@@ -153,12 +163,8 @@ class JobRunner:
         except trio.Cancelled:
             result = self._terminal(rec, JobState.CANCELLED, plan, attempts, t0, compile_ms,
                                     {"type": "cancelled", "message": "job cancelled"})
-            rec.result = result
             with trio.CancelScope(shield=True):
-                self.hooks.result(rec, result)
-                rec.set_state(JobState.CANCELLED, error=result.error)
-                self.hooks.state(rec)
-                rec.done.set()
+                await self._conclude(rec, result)
             raise
         except QnbError as e:
             result = self._terminal(rec, JobState.FAILED, plan, attempts, t0, compile_ms, e.to_json()["error"])
@@ -166,12 +172,21 @@ class JobRunner:
             log.exception("internal error in job %s", spec.job_id)
             result = self._terminal(rec, JobState.FAILED, plan, attempts, t0, compile_ms,
                                     {"type": "internal", "message": f"{type(e).__name__}: {e}"})
+        await self._conclude(rec, result)
+        return result
+
+    async def _conclude(self, rec: JobRecord, result: JobResult) -> None:
+        """Persist the terminal state and result, make them durable, and only then publish them:
+        a job anyone saw COMPLETED is never re-run after a crash (FR-010)."""
         rec.result = result
         self.hooks.result(rec, result)
-        rec.set_state(JobState(result.status), error=result.error)
+        rec.set_state(JobState(result.status), publish=False, error=result.error)
         self.hooks.state(rec)
-        rec.done.set()
-        return result
+        try:
+            await self.hooks.commit(rec)
+        finally:
+            rec.announce()
+            rec.done.set()
 
     # ============================================================== compile
     async def _compile_circuit(self, spec: JobSpec, parsed: Circuit | None = None) -> Circuit:
@@ -334,6 +349,8 @@ class JobRunner:
                     break
                 tried.setdefault(i, []).append({"node": frag.node, "attempt": attempt, "status": a.status,
                                                 "error": a.error})
+                if a.status == "transport" and not self._alive(frag.node):
+                    break   # its connection is gone: retrying the same node only delays the fallback
                 if attempt < self.options.backoff.max_attempts:
                     retries += 1
                     rec.update(retries=retries)
@@ -342,11 +359,11 @@ class JobRunner:
                 excluded.add(frag.node)
                 if not self.options.adaptive:
                     runs[i] = FragmentRun(i, frag.node, frag.kind, len(ops), "failed",
-                                          self.options.backoff.max_attempts, runs[i].start, time.time(),
+                                          attempt, runs[i].start, time.time(),
                                           runs[i].planned_node)
                     rec.update(fragments=tuple(runs))
                     raise FragmentError(
-                        f"fragment {i} failed on {frag.node} after {self.options.backoff.max_attempts} "
+                        f"fragment {i} failed on {frag.node} after {attempt} "
                         f"attempts (centralized baseline does not re-plan)", fragment=i, tried=tried.get(i, []))
                 # ---- fallback: re-plan the remaining operations without the failed nodes
                 remaining = [j for k in range(i, len(frags)) for j in op_map[k]]
@@ -356,7 +373,7 @@ class JobRunner:
                     rplan = await self._plan(residual, topo, rec.spec, exclude=sorted(excluded))
                 except PlanningError as e:
                     runs[i] = FragmentRun(i, frag.node, frag.kind, len(ops), "failed",
-                                          self.options.backoff.max_attempts, runs[i].start, time.time(),
+                                          attempt, runs[i].start, time.time(),
                                           runs[i].planned_node)
                     rec.update(fragments=tuple(runs))
                     raise FragmentError(
@@ -379,7 +396,7 @@ class JobRunner:
                 moved = [FragmentRun(i + k, f.node, f.kind, len(f.op_indices), "pending",
                                      planned_node=f.node) for k, f in enumerate(rplan.fragments)]
                 runs[i] = FragmentRun(i, frag.node, frag.kind, len(ops), "moved",
-                                      self.options.backoff.max_attempts, runs[i].start, time.time(),
+                                      attempt, runs[i].start, time.time(),
                                       runs[i].planned_node)
                 # keep the failed fragment visible, then the re-planned remainder
                 frags = frags[:i + 1] + list(rplan.fragments)
@@ -418,6 +435,10 @@ class JobRunner:
             if resp.get("accepted"):
                 held[node] = resp["reservation_id"]
         return held
+
+    def _alive(self, node: str) -> bool:
+        check = getattr(self.gateway, "node_alive", None)
+        return True if check is None else bool(check(node))
 
     @staticmethod
     def _link_noise(plan: Plan, circuit: Circuit, topo: Topology, exclude, noisy: bool = True) -> dict[int, float]:
@@ -534,3 +555,6 @@ class RunnerHooks:
 
     async def central_reserve(self, rec: JobRecord, plan: Plan) -> dict[str, str]:
         return {}
+
+    async def commit(self, rec: JobRecord) -> None:
+        """Make everything recorded so far durable (called before a terminal state is published)."""

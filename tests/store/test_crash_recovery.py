@@ -57,10 +57,9 @@ def test_killed_coordinator_resumes_every_accepted_job(tmp_path):
     proc, addr = _coordinator(store)
     try:
         with CoordinatorClient(addr, timeout=30) as client:
-            nodes = client.nodes()
-            stale = {n["peer_id"] for n in nodes if n["stale"]}
-            assert old_peers <= stale, "the reloaded registry cache must be marked stale"
-            assert sum(1 for n in nodes if n["available"] and not n["stale"]) == 3
+            wait_for(lambda: sum(1 for n in client.nodes() if n["available"] and not n["stale"]) == 3,
+                     timeout=30, what="three fresh nodes after the restart")
+            new_peers = {n["peer_id"] for n in client.nodes() if not n["stale"]}
             recovered = {j["job_id"]: j for j in client.jobs()}
             assert set(recovered) == set(ids) - done_before     # only unfinished jobs are re-run
             assert all(j["resumed"] and j["run"] == 2 for j in recovered.values())
@@ -81,8 +80,13 @@ def test_killed_coordinator_resumes_every_accepted_job(tmp_path):
         for i in ids:
             assert by_id[i][2] == (1 if i in done_before else 2)
             assert by_id[i][3] == (i not in done_before)
+        cache = dict(db.sql("select node_id, stale from registry_cache").rows)
+        # the reloaded cache was marked stale; only nodes that advertised since are fresh again
+        assert all(cache[p] is True for p in old_peers), cache
+        assert all(cache[p] is False for p in new_peers), cache
         results = db.sql("select job_id, status, resumed from results").rows
         assert sorted(r[0] for r in results) == sorted(ids)
-        assert all(r[1] == "COMPLETED" for r in results)
+        errors = db.sql("select job_id, error from jobs where state <> 'COMPLETED'").rows
+        assert all(r[1] == "COMPLETED" for r in results), errors
     finally:
         db.close()
