@@ -24,7 +24,7 @@ from .errors import QnbError, UnknownJobError
 from .mesh import rpc
 from .mesh.advert import Advertisement
 from .mesh.announce import watch_disconnects
-from .mesh.host import add_peer_addrs, connect, full_addr, make_host, peer_id_str, unblock
+from .mesh.host import add_peer_addrs, close_network, connect, full_addr, make_host, peer_id_str, unblock
 from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
 from .mesh.registry import Registry
 from .observability import Metrics, log_context
@@ -61,7 +61,7 @@ def runner_options(settings: Settings, **overrides: Any) -> RunnerOptions:
 class Coordinator:
     def __init__(self, settings: Settings, store: Any, *, publish: Callable[..., None] | None = None,
                  name: str = "coordinator", static_topology: Topology | None = None, listen: str | None = None,
-                 key_seed: bytes | None = None, recover: bool = True) -> None:
+                 key_seed: bytes | None = None, recover: bool = True, health: Any = "default") -> None:
         self.settings = settings
         self.store = store
         self.name = name
@@ -70,6 +70,7 @@ class Coordinator:
         self.listen = listen or f"/ip4/{settings.mesh.listen_host}/tcp/0"
         self.key_seed = key_seed or os.urandom(32)
         self.recover = recover
+        self.health = health   # see NodeService.health
         self.registry = Registry(ttl_s=settings.intervals.ttl_s,
                                  degraded_fidelity_2q=settings.thresholds.degraded_fidelity_2q)
         self.metrics: Metrics = Metrics()
@@ -94,8 +95,9 @@ class Coordinator:
         self.writer = StoreWriter(self.store, batch_ms=self.settings.store.batch_ms,
                                   batch_max=self.settings.store.batch_max)
         try:
+            kw = {} if self.health == "default" else {"health": self.health}
             host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk, security=self.settings.mesh.security,
-                             negotiate_timeout_s=NEGOTIATE_TIMEOUT_S)
+                             negotiate_timeout_s=NEGOTIATE_TIMEOUT_S, **kw)
             self.host = host
             self._send, self._recv = trio.open_memory_channel(self.settings.limits.queue_max)
             async with host.run([multiaddr.Multiaddr(self.listen)]):
@@ -104,7 +106,7 @@ class Coordinator:
                 lim = self.settings.limits.max_frame_bytes
                 rpc.serve(host, ADVERT, self._on_advert, max_frame=lim)
                 rpc.serve(host, PROBE, self._on_probe, max_frame=lim)
-                rpc.serve(host, CONTROL, self._on_control, max_frame=lim, schema_in=False, schema_out=False)
+                rpc.serve(host, CONTROL, self._on_control, max_frame=lim)
                 watch_disconnects(host, self.registry)   # a closed connection marks the node at once
                 async with trio.open_nursery() as n:
                     self._nursery = n
@@ -115,7 +117,11 @@ class Coordinator:
                         self._recover()
                     n.start_soon(self._warm_up_registry)
                     task_status.started(self)
-                    await trio.sleep_forever()
+                    try:
+                        await trio.sleep_forever()
+                    finally:
+                        with trio.CancelScope(shield=True):
+                            await close_network(host)
         finally:
             with trio.CancelScope(shield=True):
                 if self.writer is not None:
@@ -126,7 +132,7 @@ class Coordinator:
         await connect(self.host, addr, timeout=self.settings.timeouts.connect)
         pid = addr.rsplit("/p2p/", 1)[-1]
         await rpc.call(self.host, pid, CONTROL, {"type": "control", "command": "hello", "addrs": [self.addr]},
-                       timeout=self.settings.timeouts.control, validate_request=False, schema_out=False)
+                       timeout=self.settings.timeouts.control)
 
     async def wait_registry(self, count: int, timeout: float) -> None:
         """Wait until ``count`` nodes are registered and fresh (NFR-006 measures this)."""
@@ -425,11 +431,9 @@ class Coordinator:
 
     async def _call(self, node: str, protocol, header: dict, payload: bytes | None, timeout: float):
         pid = self._peer(node)
-        raw = protocol == CONTROL  # control commands are validated by the handlers themselves
         try:
             return await rpc.call(self.host, pid, protocol, header, payload, timeout=timeout,
-                                  max_frame=self.settings.limits.max_frame_bytes,
-                                  validate_request=not raw, schema_out=False if raw else None)
+                                  max_frame=self.settings.limits.max_frame_bytes)
         except rpc.RpcTimeout as e:
             raise NodeCallError(f"{node}: timed out after {timeout} s", "timeout", node) from e
         except rpc.RpcRemoteError as e:

@@ -174,6 +174,8 @@ class Mesh:
         from .observability import configure_logging
         from .store import Store
         configure_logging(self.settings.logging)
+        from .mesh.host import libp2p_logging
+        libp2p_logging()   # py-libp2p prints ERRORs for ordinary events on stderr otherwise
         _warm_up()
         self.store = Store.open(self.store_path)
         self._thread = threading.Thread(target=self._thread_main, name=f"qnb-{self.name}", daemon=True)
@@ -206,9 +208,11 @@ class Mesh:
         self._token = trio.lowlevel.current_trio_token()
         self._stop = trio.Event()
         async with trio.open_nursery() as root:
+            # hosts on one loop cannot freeze independently: no ping health monitor (it cost a third
+            # of a core at 100 nodes); TTLs and RPC timeouts still catch dead nodes (docs/libp2p.md)
             self._coordinator = Coordinator(self.settings, self.store, publish=self._publish,
                                             name=self.name, static_topology=self.topology,
-                                            listen=self.listen)
+                                            listen=self.listen, health=None if not self.bootstrap else "default")
             await root.start(self._coordinator.run)
             addr = self._coordinator.addr
             # start nodes in small waves: 100 simultaneous Noise handshakes on 2 cores time out
@@ -217,7 +221,8 @@ class Mesh:
                 async with trio.open_nursery() as starter:
                     for spec in specs[i:i + self.START_WAVE]:
                         svc = NodeService(spec, self.settings, coordinator=addr, noisy=not self.noiseless,
-                                          links=[l for l in self.topology.links if spec.id in (l.a, l.b)])
+                                          links=[l for l in self.topology.links if spec.id in (l.a, l.b)],
+                                          health=None)
                         self._nodes[spec.id] = svc
                         starter.start_soon(root.start, svc.run)
             for b in self.bootstrap:

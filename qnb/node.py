@@ -25,7 +25,7 @@ from .config import Settings
 from .errors import ProtocolError, QnbError
 from .mesh import rpc
 from .mesh.advert import Advertisement, LinkAdvert
-from .mesh.host import full_addr, make_host, peer_id_str
+from .mesh.host import close_network, full_addr, make_host, peer_id_str
 from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, PROTOCOL_VERSION, RESERVE
 from .reservations import ReservationBook
 from .topology import LinkSpec, NodeSpec, degrade
@@ -44,7 +44,8 @@ log = logging.getLogger("qnb.node")
 class NodeService:
     def __init__(self, spec: NodeSpec, settings: Settings, *, coordinator: str | None = None,
                  noisy: bool = True, links: list[LinkSpec] | tuple = (), listen: str | None = None,
-                 key_seed: bytes | None = None, bootstrap: list[str] | None = None) -> None:
+                 key_seed: bytes | None = None, bootstrap: list[str] | None = None,
+                 health: Any = "default") -> None:
         self.base_spec = spec
         self.spec = spec
         self.settings = settings
@@ -71,6 +72,9 @@ class NodeService:
         self._restore = trio.Event()
         self._port: int | None = None
         self._reported_seq = 0    # book events already shipped to the coordinator
+        #: connection health monitor: on for a node in its own process (a frozen process must be
+        #: cut off); None in the embedded mesh, where hosts share one loop and cannot freeze apart
+        self.health = health
 
     # ================================================================ life
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -82,9 +86,10 @@ class NodeService:
                 self._restore = trio.Event()
             self._drop = trio.Event()
             listen = self.listen if self._port is None else self.listen.rsplit("/", 1)[0] + f"/{self._port}"
+            kw = {} if self.health == "default" else {"health": self.health}
             host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk,
                              security=self.settings.mesh.security,
-                             negotiate_timeout_s=NEGOTIATE_TIMEOUT_S)
+                             negotiate_timeout_s=NEGOTIATE_TIMEOUT_S, **kw)
             self.host = host
             async with host.run([multiaddr.Multiaddr(listen)]):
                 self.peer_id = peer_id_str(host)
@@ -94,7 +99,7 @@ class NodeService:
                 rpc.serve(host, RESERVE, self._on_reserve, max_frame=lim)
                 rpc.serve(host, EXEC, self._on_exec, max_frame=lim)
                 rpc.serve(host, PROBE, self._on_probe, max_frame=lim)
-                rpc.serve(host, CONTROL, self._on_control, max_frame=lim, schema_in=False, schema_out=False)
+                rpc.serve(host, CONTROL, self._on_control, max_frame=lim)
                 async with trio.open_nursery() as n:
                     for a in self.coordinator_addrs:
                         n.start_soon(self._connect_coordinator, a)
@@ -106,6 +111,10 @@ class NodeService:
                         first = False
                     await self._drop.wait()
                     n.cancel_scope.cancel()
+                # leaving host.run() alone keeps dialed connections and the listener open, so
+                # peers would still see a dropped node as connected (docs/libp2p.md)
+                with trio.CancelScope(shield=True):
+                    await close_network(host)
             self.host = None
 
     # ============================================================== faults
@@ -210,21 +219,26 @@ class NodeService:
                     except Exception:  # noqa: BLE001 - a bad address only costs us that probe
                         pass
 
+    #: link RTT probes per probe interval: round-robin over the linked peers, so an all-to-all
+    #: 100-node mesh does not send 100 x 99 probes every interval
+    PROBES_PER_ROUND = 3
+
     async def _probe_loop(self) -> None:
-        """Measure RTT to every linked peer (link quality, FR-008)."""
+        """Measure RTT to linked peers, a few per round (link quality, FR-008)."""
+        turn = 0
         while True:
             await trio.sleep(self.settings.intervals.probe_s)
-            for name in sorted(self.links):
-                pid = self.peers.get(name)
-                if not pid:
-                    continue
+            names = [n for n in sorted(self.links) if n in self.peers]
+            for k in range(min(self.PROBES_PER_ROUND, len(names))):
+                name = names[(turn + k) % len(names)]
                 t = time.perf_counter()
                 try:
-                    await rpc.call(self.host, pid, PROBE, {"type": "probe"},
+                    await rpc.call(self.host, self.peers[name], PROBE, {"type": "probe"},
                                    timeout=self.settings.timeouts.probe)
                     self.link_rtt[name] = (time.perf_counter() - t) * 1000
                 except rpc.RpcError:
                     self.link_rtt.pop(name, None)
+            turn += self.PROBES_PER_ROUND
 
     async def _expire_loop(self) -> None:
         while True:

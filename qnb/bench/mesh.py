@@ -120,7 +120,9 @@ def bench_scale(*, nodes: int = 100) -> dict:
     gc.collect()
     before = _rss_mb()
     t0 = time.perf_counter()
-    mesh = qnb.start(nodes=nodes, qubits_per_node=4, seed=1, store=":memory:", settings=_settings())
+    # default advert interval and TTL (1 s / 3 s), not the fast test settings
+    mesh = qnb.start(nodes=nodes, qubits_per_node=4, seed=1, store=":memory:",
+                     settings=_settings(intervals={"advertise_s": 1.0, "ttl_s": 3.0}))
     try:
         complete = time.perf_counter() - t0
         registered = sum(1 for r in mesh.nodes() if r["available"])

@@ -60,6 +60,8 @@ def main(args) -> int:
 
     settings = Settings.load(args.config)
     configure_logging(settings.logging)
+    from qnb.mesh.host import libp2p_logging
+    libp2p_logging()
 
     async def amain() -> None:
         name = args.name or "pending"
