@@ -67,6 +67,9 @@ class Coordinator:
         self.name = name
         self._publish_cb = publish or (lambda snap, result=None: None)
         self.static_topology = static_topology
+        #: the link model of node pairs that declare no link (implicit all-to-all meshes and
+        #: `qnb node` processes): LinkSpec defaults unless the topology says otherwise
+        self.default_link: dict = dict((static_topology.meta if static_topology else {}).get("default_link") or {})
         self.listen = listen or f"/ip4/{settings.mesh.listen_host}/tcp/0"
         self.key_seed = key_seed or os.urandom(32)
         self.recover = recover
@@ -176,12 +179,23 @@ class Coordinator:
             ev, self._registry_changed = self._registry_changed, trio.Event()
             ev.set()
         peers = []
-        for link in adv.links:
-            e = self.registry.get(link.peer)
+        names = [link.peer for link in adv.links] or self._probe_ring(adv.name)
+        for name in names:
+            e = self.registry.get(name)
             if e is not None:
                 peers.append({"name": e.advert.name, "peer_id": e.advert.node_id, "addrs": list(e.advert.addrs)})
-        return {"ok": True, "accepted": changed, "seq": adv.seq, "peers": peers,
+        return {"ok": True, "accepted": changed, "seq": adv.seq, "peers": peers, "default_link": self.default_link,
                 "ttl_s": self.settings.intervals.ttl_s}, None
+
+    #: neighbours a node without declared links probes for RTT (FR-008): the next names in a ring
+    PROBE_RING = 2
+
+    def _probe_ring(self, name: str) -> list[str]:
+        names = sorted(e.name for e in self.registry.entries())
+        if name not in names or len(names) < 2:
+            return []
+        i = names.index(name)
+        return [names[(i + k) % len(names)] for k in range(1, min(self.PROBE_RING, len(names) - 1) + 1)]
 
     def _record_quality(self, adv: Advertisement, now: float) -> None:
         row = {"ts": now, "node": adv.name, "fidelity_1q": adv.fidelity_1q, "fidelity_2q": adv.fidelity_2q,
@@ -196,8 +210,9 @@ class Coordinator:
                                               "record": json.dumps(adv.to_json()), "last_seen": now,
                                               "stale": False}, key=("node_id",))
         for link in adv.links:
-            rtt = getattr(link, "rtt_ms", None)
+            rtt = link.rtt_ms
             if rtt is not None:
+                self.registry.record_rtt(adv.name, link.peer, rtt, now)
                 self.quality.append({"at": now, "kind": "link", "a": adv.name, "b": link.peer,
                                      "rtt_ms": rtt, "fidelity": link.fidelity})
                 self.writer.insert("link_quality", {"ts": now, "a": adv.name, "b": link.peer,
@@ -273,14 +288,15 @@ class Coordinator:
         for i, a in enumerate(sorted(names)):
             for b in sorted(names)[i + 1:]:
                 if (a, b) not in have and not self._static_has_links(a, b):
-                    extra.append(LinkSpec(a, b))  # nodes without declared links: default quantum link
+                    extra.append(LinkSpec(a, b, **self.default_link))  # implicit link: the default model
         return Topology(topo.name, topo.nodes, topo.links + tuple(extra)) if extra else topo
 
     def _static_has_links(self, a: str, b: str) -> bool:
         st = self.static_topology
         if st is None or a not in st.by_id or b not in st.by_id:
             return False
-        return bool(st.links)  # the static topology declares links: absence is meaningful
+        # a topology that lists its links means what it says: a missing pair has no direct link
+        return bool(st.links) and "default_link" not in st.meta
 
     def registry_rows(self) -> list[dict]:
         now = time.time()

@@ -32,26 +32,29 @@ _mesh_counter = itertools.count(1)
 
 def default_topology(nodes: int, qubits_per_node: int = 4, seed: int | None = None,
                      noiseless: bool = False) -> Topology:
-    """Embedded default: N all-to-all nodes with realistic, slightly different fidelities."""
-    from .topology import NodeSpec, TopologyBuilder
+    """Embedded default: N nodes with realistic, slightly different fidelities, fully connected.
+
+    The links are *implicit* (``meta["default_link"]``): every pair shares the same link model, so
+    nodes do not advertise N-1 link records each (at 100 nodes those lists made every advert cost
+    ~2 ms of schema checks); the coordinator fills the pairs in (``Coordinator.snapshot_topology``).
+    """
+    from .topology import NodeSpec
     import random
     rng = random.Random(0 if seed is None else seed)
-    b = TopologyBuilder(f"embedded-{nodes}x{qubits_per_node}")
     width = max(2, len(str(nodes - 1)))
+    specs = []
     for i in range(nodes):
         if noiseless:
-            b.node(f"n{i:0{width}d}", qubits_per_node, fidelity_1q=1.0, fidelity_2q=1.0, fidelity_readout=1.0)
+            specs.append(NodeSpec(f"n{i:0{width}d}", qubits_per_node, fidelity_1q=1.0, fidelity_2q=1.0,
+                                  fidelity_readout=1.0))
         else:
-            b.node(f"n{i:0{width}d}", qubits_per_node,
-                   fidelity_1q=round(rng.uniform(0.9990, 0.9999), 5),
-                   fidelity_2q=round(rng.uniform(0.985, 0.997), 4),
-                   fidelity_readout=round(rng.uniform(0.975, 0.995), 4),
-                   region=("eu", "us", "ap")[i % 3], price_per_shot=round(0.0002 + 0.0001 * (i % 4), 5))
-    if noiseless:
-        b.all_to_all(latency_ms=0.5, fidelity=1.0)
-    else:
-        b.all_to_all(latency_ms=0.5, fidelity=0.99)
-    return b.build()
+            specs.append(NodeSpec(f"n{i:0{width}d}", qubits_per_node,
+                                  fidelity_1q=round(rng.uniform(0.9990, 0.9999), 5),
+                                  fidelity_2q=round(rng.uniform(0.985, 0.997), 4),
+                                  fidelity_readout=round(rng.uniform(0.975, 0.995), 4),
+                                  region=("eu", "us", "ap")[i % 3], price_per_shot=round(0.0002 + 0.0001 * (i % 4), 5)))
+    link = {"latency_ms": 0.5, "fidelity": 1.0 if noiseless else 0.99, "ebit_rate_hz": 1000.0}
+    return Topology(f"embedded-{nodes}x{qubits_per_node}", tuple(specs), (), meta={"default_link": link})
 
 
 def _make_noiseless(topo: Topology) -> Topology:
@@ -59,7 +62,10 @@ def _make_noiseless(topo: Topology) -> Topology:
     from .topology import LinkSpec
     nodes = tuple(replace(n, fidelity_1q=1.0, fidelity_2q=1.0, fidelity_readout=1.0) for n in topo.nodes)
     links = tuple(replace(l, fidelity=1.0) for l in topo.links)
-    return Topology(topo.name, nodes, links, topo.meta)
+    meta = dict(topo.meta)
+    if "default_link" in meta:
+        meta["default_link"] = dict(meta["default_link"], fidelity=1.0)
+    return Topology(topo.name, nodes, links, meta)
 
 
 _warm = False
@@ -127,7 +133,7 @@ class Mesh:
     """An embedded coordinator + N libp2p service nodes on one background trio thread."""
 
     #: nodes started concurrently per wave (see _main)
-    START_WAVE = 10
+    START_WAVE = 25
 
     def __init__(self, *, nodes: int | None = 5, topology: Any = None, seed: int | None = None,
                  bootstrap: Iterable[str] = (), settings: Any = None, store: str | Path | None = None,
@@ -215,7 +221,9 @@ class Mesh:
                                             listen=self.listen, health=None if not self.bootstrap else "default")
             await root.start(self._coordinator.run)
             addr = self._coordinator.addr
-            # start nodes in small waves: 100 simultaneous Noise handshakes on 2 cores time out
+            # start nodes in waves and let each wave register before the next: 100 simultaneous
+            # Noise handshakes + identify exchanges kept the loop busy so long that the first
+            # adverts timed out (measured: registry empty for 7 s at 100 nodes, docs/benchmarks.md)
             specs = list(self.topology.nodes)
             for i in range(0, len(specs), self.START_WAVE):
                 async with trio.open_nursery() as starter:
@@ -225,6 +233,7 @@ class Mesh:
                                           health=None)
                         self._nodes[spec.id] = svc
                         starter.start_soon(root.start, svc.run)
+                await self._coordinator.wait_registry(min(len(specs), i + self.START_WAVE), timeout=5.0)
             for b in self.bootstrap:
                 await self._coordinator.join(b)
             await self._coordinator.wait_registry(len(self.topology.nodes) + len(self.bootstrap),

@@ -51,6 +51,7 @@ class NodeService:
         self.settings = settings
         self.noisy = noisy
         self.links = {(l.b if l.a == spec.id else l.a): l for l in links}
+        self.declared_links = bool(self.links)
         self.listen = listen or f"/ip4/{settings.mesh.listen_host}/tcp/0"
         self.key_seed = key_seed or os.urandom(32)
         self.book = ReservationBook(spec.id, default_ttl_s=settings.intervals.reservation_hold_s)
@@ -162,7 +163,8 @@ class NodeService:
         self.seq += 1
         s = self.spec
         links = [LinkAdvert(peer=peer, latency_ms=l.latency_ms + self.link_latency_ms.get(peer, 0.0),
-                            fidelity=l.fidelity, ebit_rate_hz=l.ebit_rate_hz)
+                            fidelity=l.fidelity, ebit_rate_hz=l.ebit_rate_hz,
+                            rtt_ms=round(self.link_rtt[peer], 4) if peer in self.link_rtt else None)
                  for peer, l in sorted(self.links.items())]
         return Advertisement(
             node_id=self.peer_id, name=s.id, service_type=s.service_type, gates=tuple(sorted(s.gates)),
@@ -208,9 +210,16 @@ class NodeService:
         except rpc.RpcError as e:
             log.debug("node %s: advert to %s failed: %s", self.spec.id, pid[:12], e)
             return
+        default_link = ack.get("default_link")
         for p in ack.get("peers", []):
             if p.get("name") and p.get("peer_id"):
                 self.peers[p["name"]] = p["peer_id"]
+                if not self.declared_links and isinstance(default_link, dict) and p["name"] != self.spec.id:
+                    # implicit links: probe the ring neighbours the coordinator named, report RTT
+                    try:
+                        self.links.setdefault(p["name"], LinkSpec(self.spec.id, p["name"], **default_link))
+                    except (TypeError, QnbError):
+                        pass
                 if p.get("addrs") and p["peer_id"] != self.peer_id:
                     try:
                         from libp2p.peer.id import ID

@@ -33,10 +33,15 @@ class LinkAdvert:
     latency_ms: float = 0.5
     fidelity: float = 0.98
     ebit_rate_hz: float = 1000.0
+    #: measured classical round-trip time to the peer (None until probed)
+    rtt_ms: float | None = None
 
     def to_json(self) -> dict:
-        return {"peer": self.peer, "latency_ms": self.latency_ms, "fidelity": self.fidelity,
-                "ebit_rate_hz": self.ebit_rate_hz}
+        d = {"peer": self.peer, "latency_ms": self.latency_ms, "fidelity": self.fidelity,
+             "ebit_rate_hz": self.ebit_rate_hz}
+        if self.rtt_ms is not None:
+            d["rtt_ms"] = self.rtt_ms
+        return d
 
 
 @dataclass(frozen=True)

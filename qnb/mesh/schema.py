@@ -288,6 +288,8 @@ LINK = Schema("link", {
     "latency_ms": Num(ge=0.0, le=1e6, doc="one-way classical latency"),
     "fidelity": _fid(doc="fidelity of one shared ebit"),
     "ebit_rate_hz": Num(ge=0.0, le=1e12, doc="entanglement generation rate"),
+    "rtt_ms": Num(required=False, nullable=True, ge=0.0, le=1e6,
+                  doc="classical round-trip time the reporting node measured with PROBE (FR-008)"),
 }, strict=True, doc="one quantum link as reported by one of its ends")
 
 
