@@ -106,5 +106,5 @@ def main(args) -> int:
               f"{r['fallbacks']:6d} {r['latency_ms']:8.1f} ms  {r['status']}"
               + (f"  ({r['fault']})" if r["fault"] else "") + (f"  {r['error']}" if r["error"] else ""))
     print()
-    print("Every row is in DuckDB: qnb db query \"select * from job_summary\"")
+    print(f"Every row is in DuckDB: qnb db query --db {mesh.store_path} \"select * from job_summary\"")
     return 0 if all(r["status"] == "COMPLETED" for r in rows) else 1
