@@ -81,6 +81,9 @@ class CoordinatorClient:
     def jobs(self) -> list[dict]:
         return self._cmd(command="jobs")["jobs"]
 
+    def health(self) -> dict:
+        return self._cmd(command="health")["health"]
+
     def nodes(self) -> list[dict]:
         return self._cmd(command="nodes")["nodes"]
 

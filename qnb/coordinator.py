@@ -73,7 +73,7 @@ class Coordinator:
         self.listen = listen or f"/ip4/{settings.mesh.listen_host}/tcp/0"
         self.key_seed = key_seed or os.urandom(32)
         self.recover = recover
-        self.health = health   # see NodeService.health
+        self.health_monitor = health   # see NodeService.health_monitor
         self.registry = Registry(ttl_s=settings.intervals.ttl_s,
                                  degraded_fidelity_2q=settings.thresholds.degraded_fidelity_2q)
         self.metrics: Metrics = Metrics()
@@ -98,7 +98,7 @@ class Coordinator:
         self.writer = StoreWriter(self.store, batch_ms=self.settings.store.batch_ms,
                                   batch_max=self.settings.store.batch_max)
         try:
-            kw = {} if self.health == "default" else {"health": self.health}
+            kw = {} if self.health_monitor == "default" else {"health": self.health_monitor}
             host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk, security=self.settings.mesh.security,
                              negotiate_timeout_s=NEGOTIATE_TIMEOUT_S, **kw)
             self.host = host
@@ -254,6 +254,8 @@ class Coordinator:
             return body, None
         if cmd == "nodes":
             return {"ok": True, "nodes": self.registry_rows()}, None
+        if cmd == "health":
+            return {"ok": True, "health": (await self.health()).to_json()}, None
         if cmd == "jobs":
             return {"ok": True, "jobs": [{"job_id": r.spec.job_id, "name": r.spec.name,
                                           "state": r.published.state.value, "run": r.run, "resumed": r.resumed}

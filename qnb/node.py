@@ -75,7 +75,7 @@ class NodeService:
         self._reported_seq = 0    # book events already shipped to the coordinator
         #: connection health monitor: on for a node in its own process (a frozen process must be
         #: cut off); None in the embedded mesh, where hosts share one loop and cannot freeze apart
-        self.health = health
+        self.health_monitor = health
 
     # ================================================================ life
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -87,7 +87,7 @@ class NodeService:
                 self._restore = trio.Event()
             self._drop = trio.Event()
             listen = self.listen if self._port is None else self.listen.rsplit("/", 1)[0] + f"/{self._port}"
-            kw = {} if self.health == "default" else {"health": self.health}
+            kw = {} if self.health_monitor == "default" else {"health": self.health_monitor}
             host = make_host(key_seed=self.key_seed, psk=self.settings.mesh.psk,
                              security=self.settings.mesh.security,
                              negotiate_timeout_s=NEGOTIATE_TIMEOUT_S, **kw)

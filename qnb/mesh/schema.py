@@ -220,7 +220,7 @@ CONTROL_COMMANDS = frozenset({
     "status", "fault", "clear_faults", "drain", "undrain", "set_quality", "probe_peers", "advertise_now",
     "shutdown", "hello", "latency", "link_latency", "fidelity", "available", "restore", "drop",
     # coordinator commands of cross-process clients
-    "submit", "nodes", "result", "jobs"})
+    "submit", "nodes", "result", "jobs", "health"})
 FAULT_KINDS = frozenset({"latency_spike", "node_drop", "fidelity_degradation", "link_degradation"})
 
 _ID = r"[A-Za-z0-9_.:\-]+"
