@@ -450,8 +450,10 @@ class Coordinator:
     async def _call(self, node: str, protocol, header: dict, payload: bytes | None, timeout: float):
         pid = self._peer(node)
         try:
-            return await rpc.call(self.host, pid, protocol, header, payload, timeout=timeout,
-                                  max_frame=self.settings.limits.max_frame_bytes)
+            out = await rpc.call(self.host, pid, protocol, header, payload, timeout=timeout,
+                                 max_frame=self.settings.limits.max_frame_bytes)
+            self.registry.touch(pid, time.time())   # an answer is a heartbeat too
+            return out
         except rpc.RpcTimeout as e:
             raise NodeCallError(f"{node}: timed out after {timeout} s", "timeout", node) from e
         except rpc.RpcRemoteError as e:

@@ -198,6 +198,23 @@ class Registry:
                 rec.stale = True
                 self._changed("stale", rec)
 
+    def touch(self, node_id: str, now: float | None = None) -> bool:
+        """A successful RPC answer from ``node_id`` is as good a liveness signal as an advert: refresh
+        its TTL clock (never its content, and never a stale or disconnected entry). Under a busy
+        loop adverts queue behind fragment traffic; without this, nodes that are answering every
+        call would expire and drop out of the planner's view."""
+        rec = self._by_id.get(node_id)
+        if rec is None or rec.stale or rec.disconnected:
+            return False
+        now = self.clock() if now is None else now
+        if now <= rec.received_at:
+            return False
+        rec.received_at = now
+        if rec.expired:
+            rec.expired = False
+            self._changed("refreshed", rec)
+        return True
+
     def mark_disconnected(self, node_id: str) -> bool:
         """The connection to ``node_id`` dropped: unavailable until its next advert."""
         rec = self._by_id.get(node_id)
