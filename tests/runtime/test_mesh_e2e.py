@@ -204,3 +204,22 @@ def test_submit_works_from_inside_a_running_asyncio_loop():
             job = mesh.submit(GHZ6, shots=64)
             return await asyncio.to_thread(job.wait, 60)
         assert asyncio.run(kernel_like()).ok
+
+
+def test_a_flapping_node_is_survived_and_recorded():
+    """Flapping: the node's host really stops and starts again, repeatedly, during a burst of jobs."""
+    with small_mesh(nodes=4, qubits_per_node=2, noiseless=True) as mesh:
+        probe = mesh.run(GHZ6, shots=64, timeout=60)
+        victim = [f.node for f in probe.fragments if f.kind == "remote"][-1]
+        mesh.fault("flap", victim, period_s=0.4, cycles=4)
+        results = [mesh.run(GHZ6, shots=64, seed=i, timeout=60) for i in range(6)]
+        assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+        assert all(r.state_fidelity >= 1 - 1e-9 for r in results)
+        # the flapping shows up in the record: failed attempts on the victim or plans that avoid it
+        failed = [a for r in results for a in r.attempts if a.status != "ok"]
+        avoided = [r for r in results if victim not in {f.node for f in r.fragments}]
+        assert failed or avoided
+        assert all(a.node == victim for a in failed)
+        # and the node is back afterwards
+        wait_for(lambda: {r["name"]: r["available"] for r in mesh.nodes()}[victim], timeout=15,
+                 what=f"{victim} registered again after flapping")
