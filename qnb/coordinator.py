@@ -505,7 +505,6 @@ class Coordinator:
     # ============================================================== health
     async def health(self):
         from .observability import HealthReport
-        now = time.time()
         comps: dict[str, dict] = {"coordinator": {"status": "ok", "detail": f"{self.addr}"}}
         try:
             await trio.to_thread.run_sync(lambda: self.store.sql("select 1"))

@@ -13,7 +13,6 @@ import itertools
 import logging
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -59,7 +58,6 @@ def default_topology(nodes: int, qubits_per_node: int = 4, seed: int | None = No
 
 def _make_noiseless(topo: Topology) -> Topology:
     from dataclasses import replace
-    from .topology import LinkSpec
     nodes = tuple(replace(n, fidelity_1q=1.0, fidelity_2q=1.0, fidelity_readout=1.0) for n in topo.nodes)
     links = tuple(replace(l, fidelity=1.0) for l in topo.links)
     meta = dict(topo.meta)
@@ -77,7 +75,7 @@ def _warm_up() -> None:
     global _warm
     if _warm:
         return
-    from .quantum.executor import execute_ops  # noqa: F401  (imports qiskit_aer)
+    import qnb.quantum.executor  # noqa: F401  (imports qiskit_aer)
     load('OPENQASM 3.0; include "stdgates.inc"; qubit[1] q; h q[0];')
     _warm = True
 
@@ -135,7 +133,7 @@ class Mesh:
     #: nodes started concurrently per wave (see _main)
     START_WAVE = 25
 
-    def __init__(self, *, nodes: int | None = 5, topology: Any = None, seed: int | None = None,
+    def __init__(self, *, nodes: int | None = None, topology: Any = None, seed: int | None = None,
                  bootstrap: Iterable[str] = (), settings: Any = None, store: str | Path | None = None,
                  noiseless: bool | None = None, qubits_per_node: int | None = None, name: str | None = None,
                  listen: str | None = None) -> None:
@@ -149,7 +147,7 @@ class Mesh:
         qpn = qubits_per_node or ms.qubits_per_node
         if topology is not None:
             topo = load_topology(topology)
-            if nodes not in (None, len(topo.nodes)) and nodes != 5:
+            if nodes not in (None, len(topo.nodes)):
                 raise ConfigError(f"nodes={nodes} conflicts with topology {topo.name!r} of {len(topo.nodes)} nodes",
                                   key="nodes", value=nodes, rule="must match the topology or be omitted")
         elif self.bootstrap and not nodes:

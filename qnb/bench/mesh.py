@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import os
-import statistics
 import time
 from typing import Any
 
@@ -43,10 +42,7 @@ def _chain_circuit(n: int, layers: int) -> str:
 def bench_overhead(*, nodes: int = 4, qubits_per_node: int = 2, layers: int = 6, jobs: int = 5,
                    rtt_samples: int = 300) -> dict:
     """Per remote fragment orchestration overhead (wall minus simulated quantum work) beside raw RTT."""
-    import trio
-
     import qnb
-    from ..mesh.protocols import EXEC, PROBE
     from ..mesh.rtt import measure_rtt
 
     mesh = qnb.start(nodes=nodes, qubits_per_node=qubits_per_node, seed=1, noiseless=True, store=":memory:",

@@ -6,7 +6,6 @@ scripts and tests can read it and pass it to ``qnb run --bootstrap``.
 
 from __future__ import annotations
 
-import sys
 
 
 def register(sub) -> None:

@@ -22,7 +22,6 @@ the same code drives the embedded mesh, a cross-process mesh and the centralized
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 import uuid
@@ -485,8 +484,6 @@ class JobRunner:
     # ============================================================= finish
     async def _finish(self, rec, circuit, plan, state, mode, qubit_node, est_fidelity, attempts, runs,
                       retries, fallbacks, ebits, remote_gates, t0, compile_ms, notes) -> JobResult:
-        from ..quantum import fidelity as fq
-
         spec: JobSpec = rec.spec
         topo = self.topology()
         counts: dict[str, int] = {}
