@@ -23,8 +23,8 @@ from .config import Settings
 from .errors import QnbError, UnknownJobError
 from .mesh import rpc
 from .mesh.advert import Advertisement
-from .mesh.announce import watch_disconnects
-from .mesh.host import add_peer_addrs, close_network, connect, full_addr, make_host, peer_id_str, unblock
+from .mesh.announce import learn_peer, watch_disconnects
+from .mesh.host import close_network, connect, full_addr, make_host, peer_id_str
 from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
 from .mesh.registry import Registry
 from .observability import Metrics, log_context
@@ -151,28 +151,17 @@ class Coordinator:
     # ============================================================ adverts
     async def _on_advert(self, header: dict, payload: bytes | None, peer_id: str):
         now = time.time()
-        try:
-            adv = Advertisement.from_json(header.get("advert"))
+        record = header.get("advert")
+        try:   # schema, known gates, protocol major, sender identity; rejections are logged there
+            changed = self.registry.ingest(record, now, peer_id=peer_id)
         except QnbError as e:
             self.metrics.adverts_total.inc(result="rejected")
             self.writer.insert("advertisements", {"node_id": peer_id, "name": None, "seq": None,
                                                   "received_at": now, "valid": False, "reason": e.message,
-                                                  "record": json.dumps(header.get("advert"), default=str)[:10000]})
-            log.warning("rejected advertisement from %s: %s", peer_id, e.message)
+                                                  "record": json.dumps(record, default=str)[:10000]})
             raise
-        if adv.node_id != peer_id:
-            self.metrics.adverts_total.inc(result="rejected")
-            raise QnbError(f"advert node_id {adv.node_id} does not match the authenticated peer {peer_id}",
-                           code="identity")
-        changed = self.registry.update(adv, now)
-        # a (re)started node must be dialable at once: refresh its addresses and clear py-libp2p's
-        # 60 s negative dial cache for it (docs/libp2p.md, notes 3.10)
-        unblock(self.host, peer_id)
-        for a in adv.addrs:
-            try:
-                add_peer_addrs(self.host, a if "/p2p/" in a else f"{a}/p2p/{peer_id}")
-            except Exception:  # noqa: BLE001 - one bad address does not spoil the advert
-                pass
+        adv = self.registry.get(peer_id).advert
+        learn_peer(self.host, peer_id, adv.addrs)
         self.metrics.adverts_total.inc(result="accepted" if changed else "stale")
         if changed:
             self._record_quality(adv, now)
@@ -389,12 +378,8 @@ class Coordinator:
         return self.central_runner
 
     async def _finish_cancelled(self, rec: JobRecord) -> None:
-        from .runtime.job import JobResult
-        res = JobResult(job_id=rec.spec.job_id, name=rec.spec.name, status="CANCELLED", counts={},
-                        shots=rec.spec.shots, measured_fidelity=None, estimated_fidelity=None, state_fidelity=None,
-                        ebits=0, remote_gates=0, fragments=rec.snapshot.fragments, attempts=(), wall_ms=0.0,
-                        compile_ms=0.0, mode="none", plan_hash=None, resumed=rec.resumed, run=rec.run,
-                        error={"type": "cancelled", "message": "job cancelled"}, orchestration=rec.spec.mode)
+        res = self.runner._terminal(rec, JobState.CANCELLED, None, [], time.perf_counter(), 0.0,
+                                    {"type": "cancelled", "message": "job cancelled"})
         await self.runner._conclude(rec, res)
 
     def cancel(self, job_id: str) -> bool:

@@ -26,7 +26,7 @@ from .errors import ProtocolError, QnbError
 from .mesh import rpc
 from .mesh.advert import Advertisement, LinkAdvert
 from .mesh.host import close_network, full_addr, make_host, peer_id_str
-from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, PROTOCOL_VERSION, RESERVE
+from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
 from .reservations import ReservationBook
 from .topology import LinkSpec, NodeSpec, degrade
 
@@ -161,19 +161,13 @@ class NodeService:
     # ============================================================ adverts
     def advertisement(self) -> Advertisement:
         self.seq += 1
-        s = self.spec
         links = [LinkAdvert(peer=peer, latency_ms=l.latency_ms + self.link_latency_ms.get(peer, 0.0),
                             fidelity=l.fidelity, ebit_rate_hz=l.ebit_rate_hz,
                             rtt_ms=round(self.link_rtt[peer], 4) if peer in self.link_rtt else None)
                  for peer, l in sorted(self.links.items())]
-        return Advertisement(
-            node_id=self.peer_id, name=s.id, service_type=s.service_type, gates=tuple(sorted(s.gates)),
-            fidelity_1q=s.fidelity_1q, fidelity_2q=s.fidelity_2q, fidelity_readout=s.fidelity_readout,
-            duration_1q_ns=s.duration_1q_ns, duration_2q_ns=s.duration_2q_ns,
-            duration_readout_ns=s.duration_readout_ns, qubit_range=(1, s.qubits), available=s.available,
-            queue_depth=self.queue_depth, timestamp=time.time(), protocol_version=PROTOCOL_VERSION,
-            region=s.region, price_per_shot=s.price_per_shot, addrs=(self.addr,), seq=self.seq,
-            links=tuple(links), degraded=s.fidelity_2q < self.settings.thresholds.degraded_fidelity_2q)
+        return Advertisement.from_node_spec(
+            self.spec, self.peer_id, seq=self.seq, addrs=(self.addr,), links=links, queue_depth=self.queue_depth,
+            degraded=self.spec.fidelity_2q < self.settings.thresholds.degraded_fidelity_2q)
 
     async def _connect_coordinator(self, addr: str) -> None:
         """Dial a coordinator and keep dialing until it answers (own reconnect loop, notes 1.2)."""

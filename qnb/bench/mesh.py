@@ -11,16 +11,9 @@ import os
 import time
 from typing import Any
 
-__all__ = ["bench_overhead", "bench_throughput", "bench_scale", "percentile"]
+from . import percentile
 
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    v = sorted(values)
-    k = (len(v) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+__all__ = ["bench_overhead", "bench_throughput", "bench_scale"]
 
 
 def _settings(**over: Any):

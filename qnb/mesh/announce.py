@@ -21,7 +21,7 @@ from .protocols import ADVERT
 from .registry import Registry
 from .rpc import call, serve
 
-__all__ = ["serve_adverts", "push_advert", "advertise_forever", "Poke", "watch_disconnects"]
+__all__ = ["serve_adverts", "learn_peer", "push_advert", "advertise_forever", "Poke", "watch_disconnects"]
 
 log = logging.getLogger("qnb.mesh.announce")
 
@@ -40,19 +40,25 @@ def serve_adverts(host: IHost, registry: Registry, *, clock: Callable[[], float]
         record = header["advert"]
         accepted = registry.ingest(record, clock(), peer_id=peer)
         if accepted:
-            unblock(host, peer)
-            for addr in record["addrs"]:
-                full = addr if "/p2p/" in addr else f"{addr}/p2p/{peer}"
-                try:
-                    add_peer_addrs(host, full)
-                except Exception as e:  # an undialable address is the node's problem, not a reason to refuse
-                    log.debug("advert from %s: ignoring address %s: %s", peer, addr, e)
+            learn_peer(host, peer, record["addrs"])
         if on_advert is not None:
             on_advert(record, accepted, peer)
         return {"accepted": accepted, "reason": None if accepted else "not newer than the advert held (epoch, seq)",
                 "registry_version": registry.version, "ttl_s": registry.ttl_s}, None
 
     serve(host, ADVERT, handler)
+
+
+def learn_peer(host: IHost, peer: str, addrs: "list[str] | tuple[str, ...]") -> None:
+    """After an accepted advert: make the (re)started node dialable at once by refreshing its
+    addresses and clearing py-libp2p's 60 s negative dial cache for it (WORKAROUND 3.10)."""
+    unblock(host, peer)
+    for addr in addrs:
+        full = addr if "/p2p/" in addr else f"{addr}/p2p/{peer}"
+        try:
+            add_peer_addrs(host, full)
+        except Exception as e:  # an undialable address is the node's problem, not a reason to refuse
+            log.debug("advert from %s: ignoring address %s: %s", peer, addr, e)
 
 
 async def push_advert(host: IHost, coordinator: str, advert: Advertisement, *, timeout: float = 2.0,

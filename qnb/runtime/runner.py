@@ -126,7 +126,7 @@ class JobRunner:
     """Runs jobs. ``hooks`` receive facts for the store/metrics/audit (all optional)."""
 
     def __init__(self, gateway: NodeGateway, topology: Callable[[], Topology], options: RunnerOptions,
-                 hooks: "RunnerHooks | None" = None, node_fidelity: Callable[[str], Any] | None = None) -> None:
+                 hooks: "RunnerHooks | None" = None) -> None:
         self.gateway = gateway
         self.topology = topology
         self.options = options
