@@ -109,14 +109,14 @@ class Job:
                 raise TimeoutError(f"job {self.id} still {self.status} after {timeout} s")
             if not self.mesh.running and not ev.is_set():
                 raise JobError(f"mesh stopped before job {self.id} finished")
-        return self.mesh._results[self.id]
+        return self.mesh.result_of(self.id)
 
     def result(self, timeout: float | None = None) -> JobResult:
         return self.wait(timeout)
 
     def cancel(self) -> bool:
         """Cancel the job if it is not terminal yet; returns True if a cancellation was requested."""
-        return self.mesh._call_sync(self.mesh._coordinator.cancel, self.id)
+        return self.mesh.call_sync(self.mesh.coordinator.cancel, self.id)
 
     def __repr__(self) -> str:
         s = self.snapshot
@@ -124,7 +124,7 @@ class Job:
 
     def _repr_html_(self) -> str:
         from .render import job_html
-        return job_html(self.snapshot, self.mesh._results.get(self.id))
+        return job_html(self.snapshot, self.mesh.result_of(self.id))
 
 
 class Mesh:
@@ -276,15 +276,35 @@ class Mesh:
         self.stop()
 
     # ============================================================ bridging
-    def _call(self, afn, *args):
+    # The seam for qnb's own layers (faults, harness, bench, widgets): run code inside the mesh's
+    # trio thread, reach the coordinator and the embedded node services. Users rarely need it.
+    def call(self, afn, *args):
+        """Run ``await afn(*args)`` inside the mesh's trio thread and return its result."""
         if not self.running:
             raise QnbError("the mesh is not running (call qnb.start() or mesh.start())")
         return trio.from_thread.run(afn, *args, trio_token=self._token)
 
-    def _call_sync(self, fn, *args):
+    def call_sync(self, fn, *args):
+        """Run ``fn(*args)`` inside the mesh's trio thread and return its result."""
         if not self.running:
             raise QnbError("the mesh is not running (call qnb.start() or mesh.start())")
         return trio.from_thread.run_sync(fn, *args, trio_token=self._token)
+
+    @property
+    def coordinator(self):
+        """The :class:`~qnb.coordinator.Coordinator` (touch it only inside the trio thread, via :meth:`call`)."""
+        if self._coordinator is None:
+            raise QnbError("the mesh has not started")
+        return self._coordinator
+
+    def node_service(self, name: str):
+        """The embedded :class:`~qnb.node.NodeService` called ``name``, or None (external or unknown)."""
+        return self._nodes.get(name)
+
+    def result_of(self, job_id: str) -> JobResult | None:
+        """The job's result once it is terminal and durable, else None."""
+        self._snapshot(job_id)
+        return self._results.get(job_id)
 
     def _publish(self, snap: JobSnapshot, result: JobResult | None = None) -> None:
         """Called in the trio thread: swap in the new immutable snapshot (atomic under the GIL)."""
@@ -317,7 +337,7 @@ class Mesh:
         c = load(circuit)
         spec = self.make_spec(c, shots=shots, min_fidelity=min_fidelity, seed=seed, name=name,
                               parameters=parameters, noisy=noisy, idempotency_key=idempotency_key, mode=mode)
-        job_id = self._call(self._coordinator.submit, spec, c)
+        job_id = self.call(self._coordinator.submit, spec, c)
         return Job(self, job_id)
 
     def make_spec(self, c: Circuit, **kw) -> JobSpec:
@@ -335,7 +355,7 @@ class Mesh:
     def plan_of(self, job_id: str, revision: int = 0):
         """The job's plan: revision 0 is the first; each re-plan adds one (-1 = the latest)."""
         self._snapshot(job_id)
-        plans = self._call_sync(lambda: list(self._coordinator.jobs[job_id].plans))
+        plans = self.call_sync(lambda: list(self._coordinator.job(job_id).plans))
         if not plans:
             raise JobError(f"job {job_id} has no plan yet (state {self._snapshot(job_id).state.value})")
         return plans[revision]
@@ -346,14 +366,14 @@ class Mesh:
     # ========================================================== inspection
     def nodes(self) -> list[dict]:
         """The registry: one dict per known node (FR-002)."""
-        return self._call_sync(self._coordinator.registry_rows)
+        return self.call_sync(self._coordinator.registry_rows)
 
     def topology_snapshot(self) -> Topology:
-        return self._call_sync(self._coordinator.snapshot_topology)
+        return self.call_sync(self._coordinator.snapshot_topology)
 
     def quality(self) -> list[dict]:
         """Recent quality samples (node fidelities and link RTTs), oldest first (FR-008)."""
-        return self._call_sync(self._coordinator.quality_history)
+        return self.call_sync(self._coordinator.quality_history)
 
     def sql(self, query: str, params: Any = None, *, df: bool = False):
         """Run SQL on the mesh's DuckDB file. Returns a Result (rows, columns) or a DataFrame."""
@@ -363,10 +383,10 @@ class Mesh:
         return res.df() if df else res
 
     def health(self):
-        return self._call(self._coordinator.health)
+        return self.call(self._coordinator.health)
 
     def metrics_text(self) -> str:
-        return self._call_sync(self._coordinator.metrics.render_prometheus)
+        return self.call_sync(self._coordinator.metrics.render_prometheus)
 
     # ============================================================= faults
     def fault(self, kind: str, node: str | None = None, **kw) -> dict:
@@ -376,7 +396,7 @@ class Mesh:
         ``mesh.fault("fidelity", "n00", factor=5)``, ``mesh.fault("restore", "n01")``.
         """
         from .faults import apply_fault
-        return self._call(apply_fault, self, kind, node, kw)
+        return self.call(apply_fault, self, kind, node, kw)
 
     def node_names(self) -> list[str]:
         return sorted(self._nodes)

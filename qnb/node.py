@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 import multiaddr
 import trio
@@ -27,6 +27,7 @@ from .mesh import rpc
 from .mesh.advert import Advertisement, LinkAdvert
 from .mesh.host import close_network, full_addr, make_host, peer_id_str
 from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
+from .mesh.vocabulary import NODE_COMMANDS
 from .reservations import ReservationBook
 from .topology import LinkSpec, NodeSpec, degrade
 
@@ -341,30 +342,35 @@ class NodeService:
                 "elapsed_ms": (time.perf_counter() - t0) * 1000, "events": self._book_events()}, out
 
     async def _on_control(self, header: dict, payload: bytes | None, peer_id: str):
+        """Node-control commands (``qnb.mesh.vocabulary.NODE_COMMANDS``), one handler each."""
         cmd = header.get("command")
-        if cmd == "hello":
-            addrs = header.get("addrs") or []
-            self.coordinators[peer_id] = addrs
-            self.changed()
-            return {"ok": True, "name": self.spec.id}, None
-        if cmd == "latency":
-            self.set_latency(float(header.get("ms", 0)))
-        elif cmd == "link_latency":
-            self.set_link_latency(str(header["peer"]), float(header.get("ms", 0)))
-        elif cmd == "fidelity":
-            self.degrade(header.get("factor"), fidelity_2q=header.get("fidelity_2q"))
-        elif cmd == "available":
-            self.set_available(bool(header.get("available", True)))
-        elif cmd == "restore":
-            self.restore()
-        elif cmd == "drop":
-            back = header.get("return_after_s")
-            self.drop()
-            if back:
-                trio.lowlevel.spawn_system_task(self._return_later, float(back))
-        else:
-            raise ProtocolError(f"unknown control command {cmd!r}", code="bad_command")
-        return {"ok": True, "command": cmd, "name": self.spec.id}, None
+        handler = self._control_handlers().get(cmd)
+        if handler is None:
+            raise ProtocolError(f"unknown node command {cmd!r}; expected one of {', '.join(NODE_COMMANDS)}",
+                                code="bad_command")
+        extra = handler(header, peer_id) or {}
+        return {"ok": True, "command": cmd, "name": self.spec.id, **extra}, None
+
+    def _control_handlers(self) -> dict[str, Callable[[dict, str], dict | None]]:
+        return {
+            "hello": self._hello,
+            "latency": lambda h, _p: self.set_latency(float(h.get("ms", 0))),
+            "link_latency": lambda h, _p: self.set_link_latency(str(h["peer"]), float(h.get("ms", 0))),
+            "fidelity": lambda h, _p: self.degrade(h.get("factor"), fidelity_2q=h.get("fidelity_2q")),
+            "available": lambda h, _p: self.set_available(bool(h.get("available", True))),
+            "restore": lambda h, _p: self.restore(),
+            "drop": self._drop_command,
+        }
+
+    def _hello(self, header: dict, peer_id: str) -> None:
+        self.coordinators[peer_id] = header.get("addrs") or []
+        self.changed()
+
+    def _drop_command(self, header: dict, peer_id: str) -> None:
+        back = header.get("return_after_s")
+        self.drop()
+        if back:
+            trio.lowlevel.spawn_system_task(self._return_later, float(back))
 
     async def _return_later(self, after: float) -> None:
         await trio.sleep(after)

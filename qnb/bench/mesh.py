@@ -53,9 +53,9 @@ def bench_overhead(*, nodes: int = 4, qubits_per_node: int = 2, layers: int = 6,
                     overheads.append(a.overhead_ms)
                     sims.append(a.sim_ms)
                     remote += 1
-        coord = mesh._coordinator
+        coord = mesh.coordinator
         peer = coord.registry.name_to_peer(mesh.node_names()[0])
-        rtt = mesh._call(measure_rtt, coord.host, peer, rtt_samples)
+        rtt = mesh.call(measure_rtt, coord.host, peer, rtt_samples)
     finally:
         mesh.stop()
     return {

@@ -3,12 +3,12 @@
 Pre-submission faults (``at_s == 0``) are applied from the caller's thread before the job is
 submitted; for faults a node advertises (fidelity, link latency, availability) we then wait until
 the coordinator's registry holds an advert built after the change, so "the planner saw it" is a
-fact, not a race. Every other fault fires from a task inside the mesh's own trio run, which polls
-the job record every 0.5 ms: a progress trigger fires within one fragment of its target, and the
-fault reaches the node through the same code path as ``mesh.fault`` (:func:`qnb.faults.apply_fault`).
-
-This module is the one place of the harness that reaches into mesh internals
-(``mesh._coordinator``, ``mesh._nodes``, ``mesh._call``); the fault API itself is public.
+fact, not a race. Every other fault fires from a task inside the mesh's own trio run that wakes
+on each published snapshot of the job (``JobRecord.wait_changed``) or when a timed fault falls
+due, never by polling: a progress trigger fires as soon as the fragment that reaches it is done,
+and the fault reaches the node through the same code path as ``mesh.fault``
+(:func:`qnb.faults.apply_fault`). It uses only the mesh's seam (``mesh.call``,
+``mesh.coordinator``, ``mesh.node_service``).
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ from .scenarios import ADVERTISED_KINDS, ResolvedFault
 
 __all__ = ["apply_before_submit", "FaultDriver", "ensure_central_runner", "wait_ready"]
 
-POLL_S = 0.0005
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 
 
 def ensure_central_runner(mesh: Any) -> None:
-    """Create the centralized runner now, so its static inventory predates every fault."""
-    mesh._call_sync(mesh._coordinator._central)
+    """Create the centralized policy now, so its static inventory predates every fault."""
+    mesh.call_sync(_freeze_central, mesh.coordinator)
+
+
+def _freeze_central(coord: Any) -> None:
+    coord.policy("centralized").planning_view(coord.snapshot_topology())
 
 
 def _log(f: ResolvedFault, **kw: Any) -> dict:
@@ -42,10 +45,10 @@ def _entry(coord: Any, name: str):
 
 async def _wait_registry(mesh: Any, cond, timeout: float) -> bool:
     """Wait (on the coordinator's registry-changed event, no polling) until ``cond()`` holds."""
-    coord = mesh._coordinator
+    coord = mesh.coordinator
     with trio.move_on_after(timeout):
         while not cond():
-            await coord._registry_changed.wait()
+            await coord.wait_registry_change()
         return True
     return False
 
@@ -56,7 +59,7 @@ async def _wait_advertised(mesh: Any, node: str, seq0: int | None, timeout: floa
         return False
 
     def newer() -> bool:
-        e = _entry(mesh._coordinator, node)
+        e = _entry(mesh.coordinator, node)
         return e is not None and e.advert.seq > seq0
     return await _wait_registry(mesh, newer, timeout)
 
@@ -66,9 +69,9 @@ def wait_ready(mesh: Any, timeout: float = 30.0) -> bool:
     names = set(mesh.node_names())
 
     def ready() -> bool:
-        fresh = {e.name for e in mesh._coordinator.registry.query(now=time.time())}
+        fresh = {e.name for e in mesh.coordinator.registry.query(now=time.time())}
         return names <= fresh
-    return mesh._call(_wait_registry, mesh, ready, timeout)
+    return mesh.call(_wait_registry, mesh, ready, timeout)
 
 
 #: faults whose ``duration_s`` qnb.faults does not undo by itself: the driver applies this undo
@@ -86,7 +89,7 @@ async def _undo_later(mesh: Any, f: ResolvedFault, delay: float) -> None:
 
 async def _apply(mesh: Any, f: ResolvedFault, *, wait_advert: float = 0.0) -> dict:
     from ..faults import apply_fault
-    svc = mesh._nodes.get(f.node)
+    svc = mesh.node_service(f.node) if f.node else None
     seq0 = svc.seq if svc is not None else None
     t = time.time()
     try:
@@ -95,7 +98,7 @@ async def _apply(mesh: Any, f: ResolvedFault, *, wait_advert: float = 0.0) -> di
         return _log(f, applied=False, applied_at=t, error=f"{type(e).__name__}: {e}")
     duration = f.kw.get("duration_s")
     if duration and f.kind in _UNDO:
-        mesh._coordinator._nursery.start_soon(_undo_later, mesh, f, float(duration))
+        mesh.coordinator.spawn(_undo_later, mesh, f, float(duration))
     out = _log(f, applied=True, applied_at=t, error=None)
     if wait_advert and f.kind in ADVERTISED_KINDS:
         out["advertised"] = await _wait_advertised(mesh, f.node, seq0, wait_advert)
@@ -107,7 +110,7 @@ def apply_before_submit(mesh: Any, faults: Iterable[ResolvedFault], *, advert_ti
     log = []
     for f in faults:
         if f.before_submit:
-            entry = mesh._call(_apply_wait, mesh, f, advert_timeout)
+            entry = mesh.call(_apply_wait, mesh, f, advert_timeout)
             entry.update(t_rel_s=0.0, progress=None, state="QUEUED", phase="before_submit")
             log.append(entry)
     return log
@@ -132,13 +135,14 @@ class FaultDriver:
         self.log: list[dict] = []
         self._done = threading.Event()
         self._stop = False
+        #: how long to wait for the job to be submitted before giving up on its faults
+        self.wait_for_job_s = 60.0
 
     def start(self) -> "FaultDriver":
         if not self.faults:
             self._done.set()
             return self
-        coord = self.mesh._coordinator
-        self.mesh._call_sync(coord._nursery.start_soon, self._run)
+        self.mesh.call_sync(self.mesh.coordinator.spawn, self._run)
         return self
 
     def wait(self, timeout: float = 30.0) -> list[dict]:
@@ -146,12 +150,6 @@ class FaultDriver:
             self._stop = True
             self._done.wait(5.0)
         return sorted(self.log, key=lambda e: e["index"])
-
-    def _find(self):
-        for rec in list(self.mesh._coordinator.jobs.values()):
-            if rec.spec.name == self.job_name:
-                return rec
-        return None
 
     @staticmethod
     def _due(f: ResolvedFault, snap, elapsed: float) -> bool:
@@ -165,15 +163,22 @@ class FaultDriver:
         total = snap.fragments_total
         return bool(total) and snap.fragments_done / total >= f.at_fraction
 
+    def _next_timed(self, pending: list[ResolvedFault], submitted_at: float) -> float:
+        """Seconds until the next time-triggered fault falls due (inf if none is pending)."""
+        times = [f.at_s for f in pending if f.at_s is not None]
+        return max(0.0, min(times) - (time.time() - submitted_at)) if times else float("inf")
+
     async def _run(self) -> None:
+        rec = None
         try:
             pending = list(self.faults)
-            rec = None
-            while pending and not self._stop:
-                rec = rec or self._find()
-                if rec is None:
-                    await trio.sleep(POLL_S)
-                    continue
+            with trio.move_on_after(self.wait_for_job_s) as scope:
+                rec = await self.mesh.coordinator.wait_for_job(self.job_name)
+            if scope.cancelled_caught:
+                pending_reason = "job not submitted"
+            else:
+                pending_reason = "not reached"
+            while rec is not None and pending and not self._stop:
                 snap = rec.snapshot
                 elapsed = time.time() - rec.spec.submitted_at
                 due = [f for f in pending if self._due(f, snap, elapsed)]
@@ -188,9 +193,11 @@ class FaultDriver:
                 if snap.state.value in TERMINAL or rec.done.is_set():
                     break
                 if not due:
-                    await trio.sleep(POLL_S)
+                    # wake on the job's next snapshot or when a timed fault falls due
+                    with trio.move_on_after(self._next_timed(pending, rec.spec.submitted_at)):
+                        await rec.wait_changed()
             for f in pending:
-                self.log.append(_log(f, applied=False, applied_at=None, error=None, reason="not reached",
+                self.log.append(_log(f, applied=False, applied_at=None, error=None, reason=pending_reason,
                                        t_rel_s=None, progress=None, state=rec.snapshot.state.value if rec else None,
                                        phase="in_run"))
         finally:

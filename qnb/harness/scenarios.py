@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import QnbError
+from ..mesh.vocabulary import FAULT_KINDS as _MESH_FAULT_KINDS
 
 __all__ = ["FaultEvent", "Scenario", "ResolvedFault", "PlanLoad", "SCENARIOS", "FAULT_KINDS",
            "get_scenario", "parse_scenarios", "resolve_schedule", "plan_load", "derive_seed"]
 
 #: kinds the mesh applies (qnb.faults) plus ``fidelity_drift``, which the resolver expands
-FAULT_KINDS = ("drop", "restore", "latency", "link_latency", "fidelity", "flap", "available", "fidelity_drift")
+FAULT_KINDS = _MESH_FAULT_KINDS + ("fidelity_drift",)
 #: kinds whose effect is advertised: a pre-submission fault of this kind waits for the registry
 ADVERTISED_KINDS = ("fidelity", "link_latency", "available")
 

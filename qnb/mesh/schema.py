@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..errors import ProtocolError
+from . import vocabulary as _voc
 from .protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
 
 __all__ = ["Field", "Schema", "SCHEMAS", "REQUEST_SCHEMA", "RESPONSE_SCHEMA", "validate", "schema_markdown",
            "Str", "Int", "Num", "Bool", "List", "Obj", "SERVICE_TYPES", "STATE_KINDS", "CONTROL_COMMANDS",
-           "FAULT_KINDS", "RESERVE_OPERATIONS", "state_nbytes"]
+           "RESERVE_OPERATIONS", "state_nbytes"]
 
 _MISSING = object()
 
@@ -212,16 +213,10 @@ class Schema:
 
 
 # =============================================================================== vocabulary
-SERVICE_TYPES = frozenset({"qpu", "simulator", "optimizer", "validator"})
-STATE_KINDS = frozenset({"statevector", "density_matrix", "none"})
-RESERVE_OPERATIONS = frozenset({"reserve", "cancel", "status", "claim", "release"})
-CONTROL_COMMANDS = frozenset({
-    # node admin and fault injection
-    "status", "fault", "clear_faults", "drain", "undrain", "set_quality", "probe_peers", "advertise_now",
-    "shutdown", "hello", "latency", "link_latency", "fidelity", "available", "restore", "drop",
-    # coordinator commands of cross-process clients
-    "submit", "nodes", "result", "jobs", "health"})
-FAULT_KINDS = frozenset({"latency_spike", "node_drop", "fidelity_degradation", "link_degradation"})
+SERVICE_TYPES = frozenset(_voc.SERVICE_TYPES)
+STATE_KINDS = frozenset(_voc.STATE_KINDS)
+RESERVE_OPERATIONS = frozenset(_voc.RESERVE_OPERATIONS)
+CONTROL_COMMANDS = frozenset(_voc.CONTROL_COMMANDS)
 
 _ID = r"[A-Za-z0-9_.:\-]+"
 NAME_PATTERN = r"[A-Za-z0-9_.\-]{1,64}"
@@ -354,7 +349,7 @@ def _reserve_checks(d: dict) -> "tuple[str, str] | None":
 
 
 RESERVE_REQUEST = _request("reserve.request", "reserve", {
-    "operation": Str(choices=RESERVE_OPERATIONS, doc="claim = the reservation is being used by an EXEC"),
+    "operation": Str(choices=RESERVE_OPERATIONS, doc="reserve a window, cancel one, or read the book (status)"),
     "reservation_id": Str(required=False, nullable=True, max_len=128, doc="required unless operation is reserve"),
     "window_start": Num(required=False, nullable=True, ge=0.0, doc="unix seconds"),
     "window_end": Num(required=False, nullable=True, ge=0.0, doc="unix seconds, > window_start"),
@@ -443,23 +438,9 @@ PROBE_RESPONSE = _response("probe.response", {
 })
 
 # ------------------------------------------------------------------------ control
-CONTROL_ARGS = Schema("control.args", {
-    "kind": Str(required=False, choices=FAULT_KINDS, doc="fault to inject (command fault)"),
-    "delay_ms": Num(required=False, ge=0.0, le=600_000.0, doc="added latency per request"),
-    "duration_s": Num(required=False, ge=0.0, le=86_400.0, doc="how long the fault lasts (0 = until cleared)"),
-    "factor": Num(required=False, ge=0.0, le=1e6, doc="error-rate multiplier for degradations"),
-    "peer": Str(required=False, pattern=NAME_PATTERN, doc="other end of a degraded link"),
-    "fidelity_1q": _fid(required=False, doc="set_quality: new value"),
-    "fidelity_2q": _fid(required=False, doc="set_quality: new value"),
-    "fidelity_readout": _fid(required=False, doc="set_quality: new value"),
-    "targets": List(Str(pattern=NAME_PATTERN), required=False, max_len=4096, doc="probe_peers: names to probe"),
-    "n": Int(required=False, ge=1, le=100_000, doc="probe_peers: probes per target"),
-}, doc="arguments of a control command (tolerant)")
-
 CONTROL_REQUEST = _request("control.request", "control", {
     "command": Str(choices=CONTROL_COMMANDS, doc="what to do"),
-    "args": Obj(CONTROL_ARGS, required=False, doc="command arguments (structured form)"),
-    # flat arguments, as used by qnb.node / qnb.coordinator
+    # arguments, by command (qnb.mesh.vocabulary lists the commands; qnb.node and qnb.coordinator implement them)
     "ms": Num(required=False, ge=0.0, le=600_000.0, doc="latency / link_latency: added delay"),
     "peer": Str(required=False, pattern=NAME_PATTERN, doc="link_latency: other end of the link"),
     "factor": Num(required=False, nullable=True, ge=0.0, le=1e6, doc="fidelity: error-rate multiplier"),
@@ -470,9 +451,7 @@ CONTROL_REQUEST = _request("control.request", "control", {
                   doc="hello: the sender's multiaddrs"),
     "source": Str(required=False, max_len=16 * 1024 * 1024, doc="submit: circuit source"),
     "options": Obj(required=False, doc="submit: job options"),
-}, checks=(lambda d: ("args.kind", "is required when command is 'fault'")
-           if d["command"] == "fault" and not (d.get("args") or {}).get("kind") else None,),
-    doc="coordinator -> node: fault injection and admin (FR-013)")
+}, doc="coordinator -> node: fault injection (FR-013); client -> coordinator: jobs, nodes, health")
 
 CONTROL_RESPONSE = _response("control.response", {
     "command": Str(required=False, choices=CONTROL_COMMANDS, doc="echo of the request's command"),
@@ -482,7 +461,7 @@ CONTROL_RESPONSE = _response("control.response", {
 SCHEMAS: dict[str, Schema] = {s.name: s for s in [
     REQUEST, RESPONSE, ERROR, ERROR_BODY, LINK, ADVERT_RECORD, ADVERT_REQUEST, ADVERT_RESPONSE,
     RESERVE_REQUEST, RESERVE_RESPONSE, STATE, OP, EXEC_REQUEST, EXEC_RESPONSE, PROBE_REQUEST,
-    PROBE_RESPONSE, CONTROL_ARGS, CONTROL_REQUEST, CONTROL_RESPONSE]}
+    PROBE_RESPONSE, CONTROL_REQUEST, CONTROL_RESPONSE]}
 
 #: default schema of the request header / success response on each protocol.
 REQUEST_SCHEMA: dict[str, str] = {ADVERT: "advert.request", RESERVE: "reserve.request", EXEC: "exec.request",

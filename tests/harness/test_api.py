@@ -12,7 +12,7 @@ def test_public_names_are_pinned():
         "compare", "CompareConfig", "CompareResult", "default_circuits", "Scenario", "FaultEvent",
         "ResolvedFault", "PlanLoad", "SCENARIOS", "get_scenario", "plan_load", "resolve_schedule", "percentile",
         "median", "p95", "wilson_interval", "bootstrap_ci", "summarize", "headline", "narrative", "write_report",
-        "make_central_runner"])
+        "Centralized", "Distributed"])
     for name in qnb.harness.__all__:
         assert getattr(qnb.harness, name) is not None
     assert callable(qnb.harness.compare.compare)      # the module path of the Python API

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qnb.harness.centralized import CENTRAL_PREFIX, CentralReservationTable
+from qnb.runtime.central_table import CENTRAL_PREFIX, CentralReservationTable
 
 windows = st.lists(st.tuples(st.sampled_from(["a", "b"]), st.floats(0, 100), st.floats(0.01, 20)),
                    min_size=1, max_size=30)

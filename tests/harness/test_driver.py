@@ -47,7 +47,7 @@ def test_progress_trigger_fires_during_execution_and_late_events_are_not_reached
 
 
 def test_link_latency_with_duration_is_undone_and_the_planner_saw_it(mesh):
-    svc = mesh._nodes["n00"]
+    svc = mesh.node_service("n00")
     (entry,) = apply_before_submit(mesh, [ResolvedFault(0, "link_latency", "n00", 0.0, None,
                                                         (("duration_s", 0.3), ("ms", 40.0), ("peer", "n01")))])
     assert entry["applied"] and entry["advertised"] is True      # the registry holds the newer advert
@@ -62,9 +62,9 @@ def test_a_fault_that_cannot_be_applied_is_logged_not_raised(mesh):
 
 def test_central_runner_inventory_is_frozen_at_creation(mesh):
     ensure_central_runner(mesh)
-    runner = mesh._coordinator.central_runner
-    before = runner.inventory.node("n00").fidelity_2q
+    policy = mesh.call_sync(mesh.coordinator.policy, "centralized")
+    before = policy.inventory.node("n00").fidelity_2q
     mesh.fault("fidelity", "n00", factor=10.0)
     assert _until(lambda: any(r["name"] == "n00" and r["fidelity_2q"] < before for r in mesh.nodes()))
-    assert runner.inventory.node("n00").fidelity_2q == before     # the live registry moved, the inventory did not
+    assert policy.inventory.node("n00").fidelity_2q == before     # the live registry moved, the inventory did not
     mesh.fault("restore", "n00")

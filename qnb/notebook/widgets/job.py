@@ -31,7 +31,7 @@ def job_source(job: Any) -> Callable[[], tuple[JobSnapshot, JobResult | None]]:
         snap = job.snapshot
         # The mesh stores a job's result before publishing its terminal snapshot, so this lookup
         # never blocks and never misses (mesh_api.Mesh._publish).
-        result = job.mesh._results.get(job.id) if snap.done else None
+        result = job.mesh.result_of(job.id) if snap.done else None
         return snap, result
     return from_job
 
