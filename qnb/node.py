@@ -28,6 +28,11 @@ from .mesh.advert import Advertisement, LinkAdvert
 from .mesh.host import close_network, full_addr, make_host, peer_id_str
 from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
 from .mesh.vocabulary import NODE_COMMANDS
+from .quantum.executor import execute_ops
+from .quantum.limits import StateLimits
+from .quantum.noise import NoiseParams
+from .quantum.state import QuantumState
+from .quantum.wire_ops import decode_ops
 from .reservations import ReservationBook
 from .topology import LinkSpec, NodeSpec, degrade
 
@@ -37,7 +42,7 @@ from .topology import LinkSpec, NodeSpec, degrade
 # on every new connection and timed out at 2 s there) (see docs/libp2p.md, "in-flight dial to a stopping host").
 NEGOTIATE_TIMEOUT_S = 5.0
 
-__all__ = ["NodeService"]
+__all__ = ["NodeService", "run_fragment"]
 
 log = logging.getLogger("qnb.node")
 
@@ -296,18 +301,9 @@ class NodeService:
                 "events": self._book_events()}, None
 
     async def _on_exec(self, header: dict, payload: bytes | None, peer_id: str):
-        from .quantum.executor import execute_ops
-        from .quantum.limits import StateLimits
-        from .quantum.noise import NoiseParams
-        from .quantum.state import QuantumState
-        from .quantum.wire_ops import decode_ops
-
         t0 = time.perf_counter()
         if not self.spec.available:
             raise QnbError(f"node {self.spec.id} is unavailable", code="unavailable")
-        num_qubits = int(header["num_qubits"])
-        ops, link_f = decode_ops(header["ops"], num_qubits)
-        desc = header["state"]
         rid = header.get("reservation_id")
         if rid:
             try:
@@ -317,19 +313,10 @@ class NodeService:
         self.queue_depth += 1
         try:
             await self._delay(header.get("peers", ()))
-            if desc.get("kind") == "none":
-                sim_ms = 0.0
-                out_desc, out = desc, None
-            else:
-                state = QuantumState.decode(desc, payload or b"")
-                s = self.spec
-                noise = NoiseParams(s.fidelity_1q, s.fidelity_2q, s.fidelity_readout) if header.get("noise") else None
-                lim = self.settings.limits
-                limits = StateLimits(lim.statevector_max_qubits, lim.density_matrix_max_qubits)
-                new_state, stats = await trio.to_thread.run_sync(
-                    lambda: execute_ops(ops, state, noise, link_f or None, limits=limits))
-                out_desc, out = new_state.encode()
-                sim_ms = stats.sim_ms
+            lim = self.settings.limits
+            limits = StateLimits(lim.statevector_max_qubits, lim.density_matrix_max_qubits)
+            out_desc, out, sim_ms, num_ops = await trio.to_thread.run_sync(
+                run_fragment, self.spec, header, payload, limits)
         finally:
             self.queue_depth -= 1
             if rid:
@@ -338,7 +325,7 @@ class NodeService:
                 except Exception:  # noqa: BLE001
                     pass
         self.executed += 1
-        return {"ok": True, "state": out_desc, "sim_ms": sim_ms, "node": self.spec.id, "num_ops": len(ops),
+        return {"ok": True, "state": out_desc, "sim_ms": sim_ms, "node": self.spec.id, "num_ops": num_ops,
                 "elapsed_ms": (time.perf_counter() - t0) * 1000, "events": self._book_events()}, out
 
     async def _on_control(self, header: dict, payload: bytes | None, peer_id: str):
@@ -375,3 +362,23 @@ class NodeService:
     async def _return_later(self, after: float) -> None:
         await trio.sleep(after)
         self.restore()
+
+
+def run_fragment(spec: NodeSpec, header: dict, payload: bytes | None,
+                 limits: StateLimits) -> tuple[dict, bytes | None, float, int]:
+    """Execute one EXEC request's operations on qiskit-aer with ``spec``'s noise (FR-005, NFR-007).
+
+    The node's one execution path, also used by :class:`qnb.testing.ScriptedGateway`. Blocking:
+    call it in a worker thread. Returns the output state descriptor, its payload, the simulated
+    time in ms and the number of operations.
+    """
+    num_qubits = int(header["num_qubits"])
+    ops, link_f = decode_ops(header["ops"], num_qubits)
+    desc = header["state"]
+    if desc.get("kind") == "none":
+        return desc, None, 0.0, len(ops)
+    state = QuantumState.decode(desc, payload or b"")
+    noise = NoiseParams(spec.fidelity_1q, spec.fidelity_2q, spec.fidelity_readout) if header.get("noise") else None
+    new_state, stats = execute_ops(ops, state, noise, link_f or None, limits=limits)
+    out_desc, out = new_state.encode()
+    return out_desc, out, stats.sim_ms, len(ops)
