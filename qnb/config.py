@@ -28,7 +28,7 @@ from typing import Any
 from .errors import ConfigError
 
 __all__ = ["Rule", "Settings", "MeshSettings", "TimeoutSettings", "RetrySettings", "ThresholdSettings",
-           "IntervalSettings", "LimitSettings", "PlannerSettings", "StoreSettings", "LoggingSettings",
+           "IntervalSettings", "LimitSettings", "ParseSettings", "PlannerSettings", "StoreSettings", "LoggingSettings",
            "SECTIONS", "ENV_PREFIX", "default_store_path", "render_docs", "field_specs"]
 
 ENV_PREFIX = "QNB_"
@@ -318,6 +318,32 @@ class LimitSettings(_Section):
 
 
 @dataclass(frozen=True)
+class ParseSettings(_Section):
+    """Bounds the circuit front ends check *while* parsing (FR-003, FR-014): a program beyond any of
+    them is rejected with a located error naming the limit, before the work it would cause."""
+
+    SECTION = "parse"
+    max_qubits: int = _setting(4096, "Most qubits a program may declare (all registers together).",
+                               Rule("int", min=1, max=1_000_000))
+    max_clbits: int = _setting(65536, "Most classical bits a program may declare (all registers together).",
+                               Rule("int", min=1, max=10_000_000))
+    max_operations: int = _setting(2_000_000, "Most operations after expanding loops, gate bodies and modifiers.",
+                                   Rule("int", min=1, max=100_000_000))
+    max_loop_iterations: int = _setting(1_000_000, "Most iterations of any one static loop.",
+                                        Rule("int", min=1, max=100_000_000))
+    max_expression_depth: int = _setting(200, "Deepest nesting of an expression or statement block.",
+                                         Rule("int", min=8, max=10_000))
+    max_literal_digits: int = _setting(400, "Most digits of one numeric literal.", Rule("int", min=8, max=100_000))
+    max_magnitude: float = _setting(1e30, "Largest absolute value a constant expression may take.",
+                                    Rule("float", min=1.0, max=1e300))
+    include_path: str | None = _setting(None, "Extra directories `include` may read from, separated by the OS "
+                                        "path separator; the bundled include directory is always allowed, "
+                                        "nothing else is.", Rule("str", nullable=True))
+    deadline_s: float = _setting(10.0, "Longest a client's circuit may take to parse and plan (worker thread).",
+                                 _TIMEOUT)
+
+
+@dataclass(frozen=True)
 class PlannerSettings(_Section):
     """Weights of the plan cost ``latency * ms + fidelity * (-ln F) + ebits * n`` (FR-004)."""
 
@@ -362,8 +388,8 @@ class LoggingSettings(_Section):
 
 SECTIONS: dict[str, type[_Section]] = {
     "mesh": MeshSettings, "timeouts": TimeoutSettings, "retry": RetrySettings, "thresholds": ThresholdSettings,
-    "intervals": IntervalSettings, "limits": LimitSettings, "planner": PlannerSettings, "store": StoreSettings,
-    "logging": LoggingSettings,
+    "intervals": IntervalSettings, "limits": LimitSettings, "parse": ParseSettings, "planner": PlannerSettings,
+    "store": StoreSettings, "logging": LoggingSettings,
 }
 _PATH_KEYS = {("store", "path"), ("logging", "destination")}
 _PATH_LITERALS = {":memory:", "stderr", "none"}
@@ -386,6 +412,7 @@ class Settings:
     thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
     intervals: IntervalSettings = field(default_factory=IntervalSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    parse: ParseSettings = field(default_factory=ParseSettings)
     planner: PlannerSettings = field(default_factory=PlannerSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
