@@ -28,7 +28,7 @@ from typing import Any
 from .errors import ConfigError
 
 __all__ = ["Rule", "Settings", "MeshSettings", "TimeoutSettings", "RetrySettings", "ThresholdSettings",
-           "IntervalSettings", "LimitSettings", "ParseSettings", "PlannerSettings", "StoreSettings", "LoggingSettings",
+           "IntervalSettings", "LimitSettings", "ParseSettings", "SecuritySettings", "PlannerSettings", "StoreSettings", "LoggingSettings",
            "SECTIONS", "ENV_PREFIX", "default_store_path", "render_docs", "field_specs"]
 
 ENV_PREFIX = "QNB_"
@@ -315,6 +315,12 @@ class LimitSettings(_Section):
     max_jobs_in_flight: int = _setting(4, "Jobs executing at the same time; the rest wait queued.",
                                        Rule("int", min=1, max=1024))
     queue_max: int = _setting(10_000, "Most queued jobs; submissions beyond are refused.", Rule("int", min=1))
+    max_reservation_s: float = _setting(3600.0, "Longest reservation window a node grants (seconds).",
+                                        Rule("float", min=0, min_open=True, max=86_400 * 7))
+    max_hold_s: float = _setting(3600.0, "Longest an unused reservation may be held (seconds).",
+                                 Rule("float", min=0, min_open=True, max=86_400 * 7))
+    max_reservation_lead_s: float = _setting(86_400.0, "How far ahead of now a reservation window may start.",
+                                             Rule("float", min=0, max=86_400 * 365))
 
 
 @dataclass(frozen=True)
@@ -341,6 +347,34 @@ class ParseSettings(_Section):
                                         "nothing else is.", Rule("str", nullable=True))
     deadline_s: float = _setting(10.0, "Longest a client's circuit may take to parse and plan (worker thread).",
                                  _TIMEOUT)
+
+
+def _check_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return None if len(value) >= 32 else "must be at least 32 characters"
+
+
+@dataclass(frozen=True)
+class SecuritySettings(_Section):
+    """Who may call what on the mesh (FR-014): roles, admission and per-peer rate limits.
+    Lists are comma-separated peer ids; see docs/security.md for the role model."""
+
+    SECTION = "security"
+    admission_key: str | None = _setting(None, "Shared secret from which role tokens are derived "
+                                         "(`qnb token`); unset = only allow-lists and bootstrap trust admit.",
+                                         Rule("str", nullable=True, check=_check_key, text="at least 32 characters"))
+    operators: str | None = _setting(None, "Peers allowed to send node-control (fault) commands.",
+                                     Rule("str", nullable=True))
+    coordinators: str | None = _setting(None, "Peers a node accepts as coordinators (reserve, exec).",
+                                        Rule("str", nullable=True))
+    nodes: str | None = _setting(None, "Peers a coordinator admits into its registry.", Rule("str", nullable=True))
+    clients: str | None = _setting(None, "Peers allowed to submit and query jobs; unset = every connected peer.",
+                                   Rule("str", nullable=True))
+    rate_per_s: float = _setting(2000.0, "Requests per second one peer may send on one protocol (sustained).",
+                                 Rule("float", min=0, min_open=True, max=1e7))
+    rate_burst: int = _setting(4000, "Requests one peer may send at once on one protocol.",
+                               Rule("int", min=1, max=10_000_000))
 
 
 @dataclass(frozen=True)
@@ -388,8 +422,8 @@ class LoggingSettings(_Section):
 
 SECTIONS: dict[str, type[_Section]] = {
     "mesh": MeshSettings, "timeouts": TimeoutSettings, "retry": RetrySettings, "thresholds": ThresholdSettings,
-    "intervals": IntervalSettings, "limits": LimitSettings, "parse": ParseSettings, "planner": PlannerSettings,
-    "store": StoreSettings, "logging": LoggingSettings,
+    "intervals": IntervalSettings, "limits": LimitSettings, "parse": ParseSettings,
+    "security": SecuritySettings, "planner": PlannerSettings, "store": StoreSettings, "logging": LoggingSettings,
 }
 _PATH_KEYS = {("store", "path"), ("logging", "destination")}
 _PATH_LITERALS = {":memory:", "stderr", "none"}
@@ -413,6 +447,7 @@ class Settings:
     intervals: IntervalSettings = field(default_factory=IntervalSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     parse: ParseSettings = field(default_factory=ParseSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     planner: PlannerSettings = field(default_factory=PlannerSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -214,9 +215,13 @@ class Mesh:
         async with trio.open_nursery() as root:
             # hosts on one loop cannot freeze independently: no ping health monitor (it cost a third
             # of a core at 100 nodes); TTLs and RPC timeouts still catch dead nodes (docs/libp2p.md)
+            # the embedded nodes prove their node role with tokens of a per-mesh key (unless the
+            # settings name one): an advert from any other peer is not admitted (FR-014)
+            key = self.settings.security.admission_key or secrets.token_hex(32)
             self._coordinator = Coordinator(self.settings, self.store, publish=self._publish,
                                             name=self.name, static_topology=self.topology,
-                                            listen=self.listen, health=None if not self.bootstrap else "default")
+                                            listen=self.listen, health=None if not self.bootstrap else "default",
+                                            admission_key=key)
             await root.start(self._coordinator.run)
             addr = self._coordinator.addr
             # start nodes in waves and let each wave register before the next: 100 simultaneous
@@ -228,7 +233,7 @@ class Mesh:
                     for spec in specs[i:i + self.START_WAVE]:
                         svc = NodeService(spec, self.settings, coordinator=addr, noisy=not self.noiseless,
                                           links=[l for l in self.topology.links if spec.id in (l.a, l.b)],
-                                          health=None)
+                                          health=None, admission_key=key)
                         self._nodes[spec.id] = svc
                         starter.start_soon(root.start, svc.run)
                 await self._coordinator.wait_registry(min(len(specs), i + self.START_WAVE), timeout=5.0)

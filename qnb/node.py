@@ -24,6 +24,7 @@ import trio
 from .config import Settings
 from .errors import ProtocolError, QnbError
 from .mesh import rpc
+from .mesh.access import AccessPolicy, RateLimiter, role_token
 from .mesh.advert import Advertisement, LinkAdvert
 from .mesh.host import close_network, full_addr, make_host, peer_id_str
 from .mesh.protocols import ADVERT, CONTROL, EXEC, PROBE, RESERVE
@@ -51,7 +52,7 @@ class NodeService:
     def __init__(self, spec: NodeSpec, settings: Settings, *, coordinator: str | None = None,
                  noisy: bool = True, links: list[LinkSpec] | tuple = (), listen: str | None = None,
                  key_seed: bytes | None = None, bootstrap: list[str] | None = None,
-                 health: Any = "default") -> None:
+                 health: Any = "default", admission_key: str | None = None) -> None:
         self.base_spec = spec
         self.spec = spec
         self.settings = settings
@@ -63,6 +64,17 @@ class NodeService:
         self.book = ReservationBook(spec.id, default_ttl_s=settings.intervals.reservation_hold_s)
         self.coordinator_addrs: list[str] = ([coordinator] if coordinator else []) + list(bootstrap or [])
         self.coordinators: dict[str, list[str]] = {}     # peer id -> addrs
+        #: who may call what on this node (FR-014): the coordinators it was started with are its
+        #: coordinators and operators; see qnb.mesh.access for the other ways in
+        self.access = AccessPolicy.from_settings(settings, name=f"node {spec.id}")
+        if admission_key is not None:
+            self.access.admission_key = admission_key
+        for a in self.coordinator_addrs:
+            pid = a.rsplit("/p2p/", 1)[-1] if "/p2p/" in a else None
+            if pid:
+                self.access.grant("coordinator", pid)
+                self.access.grant("operator", pid)
+        self.limiter = RateLimiter(settings.security.rate_per_s, settings.security.rate_burst)
         self.peers: dict[str, str] = {}                  # node name -> peer id (from advert acks)
         self.link_rtt: dict[str, float] = {}
         self.latency_ms = 0.0
@@ -103,10 +115,11 @@ class NodeService:
                 self.addr = full_addr(host)
                 self._port = int(self.addr.split("/tcp/")[1].split("/")[0])
                 lim = self.settings.limits.max_frame_bytes
-                rpc.serve(host, RESERVE, self._on_reserve, max_frame=lim)
-                rpc.serve(host, EXEC, self._on_exec, max_frame=lim)
-                rpc.serve(host, PROBE, self._on_probe, max_frame=lim)
-                rpc.serve(host, CONTROL, self._on_control, max_frame=lim)
+                rl = self.limiter
+                rpc.serve(host, RESERVE, self._on_reserve, max_frame=lim, limiter=rl)
+                rpc.serve(host, EXEC, self._on_exec, max_frame=lim, limiter=rl)
+                rpc.serve(host, PROBE, self._on_probe, max_frame=lim, limiter=rl)
+                rpc.serve(host, CONTROL, self._on_control, max_frame=lim, limiter=rl)
                 async with trio.open_nursery() as n:
                     for a in self.coordinator_addrs:
                         n.start_soon(self._connect_coordinator, a)
@@ -205,8 +218,10 @@ class NodeService:
 
     async def _push_advert(self, pid: str, advert: dict) -> None:
         try:
-            ack, _ = await rpc.call(self.host, pid, ADVERT, {"type": "advert", "advert": advert},
-                                    timeout=self.settings.timeouts.advert)
+            req = {"type": "advert", "advert": advert}
+            if self.access.admission_key:
+                req["token"] = role_token(self.access.admission_key, "node", self.peer_id)
+            ack, _ = await rpc.call(self.host, pid, ADVERT, req, timeout=self.settings.timeouts.advert)
         except rpc.RpcError as e:
             log.debug("node %s: advert to %s failed: %s", self.spec.id, pid[:12], e)
             return
@@ -280,9 +295,12 @@ class NodeService:
         return [e.to_json() for e in new]
 
     async def _on_reserve(self, header: dict, payload: bytes | None, peer_id: str):
+        self.access.require("coordinator", peer_id, "reserve")
         await self._delay()
         op = header.get("operation", "reserve")
         now = time.time()
+        if op == "reserve":
+            self._check_window(header, now)
         if op == "cancel":
             self.book.cancel(header["reservation_id"], now)
             return {"ok": True, "operation": op, "accepted": True, "reservation_id": header["reservation_id"],
@@ -301,6 +319,7 @@ class NodeService:
                 "events": self._book_events()}, None
 
     async def _on_exec(self, header: dict, payload: bytes | None, peer_id: str):
+        self.access.require("coordinator", peer_id, "exec")
         t0 = time.perf_counter()
         if not self.spec.available:
             raise QnbError(f"node {self.spec.id} is unavailable", code="unavailable")
@@ -335,6 +354,8 @@ class NodeService:
         if handler is None:
             raise ProtocolError(f"unknown node command {cmd!r}; expected one of {', '.join(NODE_COMMANDS)}",
                                 code="bad_command")
+        if cmd != "hello":
+            self.access.require("operator", peer_id, f"node command {cmd!r}")
         extra = handler(header, peer_id) or {}
         return {"ok": True, "command": cmd, "name": self.spec.id, **extra}, None
 
@@ -342,7 +363,7 @@ class NodeService:
         return {
             "hello": self._hello,
             "latency": lambda h, _p: self.set_latency(float(h.get("ms", 0))),
-            "link_latency": lambda h, _p: self.set_link_latency(str(h["peer"]), float(h.get("ms", 0))),
+            "link_latency": self._link_latency_command,
             "fidelity": lambda h, _p: self.degrade(h.get("factor"), fidelity_2q=h.get("fidelity_2q")),
             "available": lambda h, _p: self.set_available(bool(h.get("available", True))),
             "restore": lambda h, _p: self.restore(),
@@ -350,8 +371,49 @@ class NodeService:
         }
 
     def _hello(self, header: dict, peer_id: str) -> None:
+        """A coordinator introduces itself; the node starts advertising to it (FR-001).
+
+        Without an admission key (or a coordinator allow-list) any peer may be a coordinator,
+        and the first one becomes the operator of a node that was started without a
+        coordinator (trust on first use); with one, ``token`` must prove the role."""
+        acc = self.access
+        if not acc.has("coordinator", peer_id):
+            gated = bool(acc.admission_key) or bool(acc.holders("coordinator"))
+            if not acc.present("coordinator", peer_id, header.get("token")):
+                if gated:
+                    acc.require("coordinator", peer_id, "hello")
+                acc.grant("coordinator", peer_id)
+        if not acc.present("operator", peer_id, header.get("operator_token")):
+            if not acc.holders("operator") and not acc.admission_key:
+                acc.grant("operator", peer_id)       # first contact of an unclaimed node
         self.coordinators[peer_id] = header.get("addrs") or []
         self.changed()
+
+    def _link_latency_command(self, header: dict, peer_id: str) -> None:
+        if not isinstance(header.get("peer"), str):
+            raise ProtocolError("link_latency needs 'peer', the name of the other end of the link", code="schema",
+                                field="peer")
+        self.set_link_latency(header["peer"], float(header.get("ms", 0)))
+
+    def _check_window(self, header: dict, now: float) -> None:
+        """Bound what one reservation may hold (``[limits]``): length, hold time, how far ahead."""
+        lim = self.settings.limits
+        start, end = header.get("window_start"), header.get("window_end")
+        if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
+            raise ProtocolError("reserve needs numeric window_start and window_end", code="schema",
+                                field="window_start")
+        if end - start > lim.max_reservation_s:
+            raise ProtocolError(f"reservation window of {end - start:.6g} s exceeds limits.max_reservation_s "
+                                f"= {lim.max_reservation_s:g} s", code="reservation_bounds",
+                                limit="limits.max_reservation_s")
+        if start > now + lim.max_reservation_lead_s or end < now - 60:
+            raise ProtocolError(f"reservation window must start within limits.max_reservation_lead_s = "
+                                f"{lim.max_reservation_lead_s:g} s of now and not end in the past",
+                                code="reservation_bounds", limit="limits.max_reservation_lead_s")
+        hold = header.get("hold_s")
+        if hold is not None and hold > lim.max_hold_s:
+            raise ProtocolError(f"hold_s = {hold:.6g} s exceeds limits.max_hold_s = {lim.max_hold_s:g} s",
+                                code="reservation_bounds", limit="limits.max_hold_s")
 
     def _drop_command(self, header: dict, peer_id: str) -> None:
         back = header.get("return_after_s")

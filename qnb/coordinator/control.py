@@ -42,6 +42,7 @@ class ControlService:
         if handler is None:
             raise QnbError(f"unknown coordinator command {cmd!r}; expected one of {', '.join(COORDINATOR_COMMANDS)}",
                            code="bad_command")
+        self.c.access.require("client", peer_id, f"coordinator command {cmd!r}")
         return {"ok": True, **await handler(header, peer_id)}, None
 
     async def _submit(self, header: dict, peer_id: str) -> dict:

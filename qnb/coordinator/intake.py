@@ -1,7 +1,8 @@
 """Advert intake (FR-001, FR-002, FR-008): validated adverts into the registry, quality into the store.
 
-The ``/qnb/advert`` handler validates each pushed record (schema, known gates, protocol major,
-sender identity; :meth:`Registry.ingest`), makes the node dialable, records its quality and link
+The ``/qnb/advert`` handler admits only peers that hold the node role (:mod:`qnb.mesh.access`),
+validates each pushed record (schema, known gates, protocol major, sender identity;
+:meth:`Registry.ingest`), makes the node dialable, records its quality and link
 RTTs, and answers with the peers the node should probe for RTT and the default link model.
 Every rejection is stored (``advertisements.valid = false``) with its reason.
 """
@@ -14,6 +15,7 @@ from collections import deque
 from typing import Any, Callable
 
 from ..errors import QnbError
+from ..mesh.access import AccessPolicy
 from ..mesh.advert import Advertisement
 from ..mesh.announce import learn_peer
 from ..mesh.registry import Registry
@@ -28,9 +30,11 @@ PROBE_RING = 2
 class AdvertIntake:
     """The ``/qnb/advert`` handler and the quality history it keeps."""
 
-    def __init__(self, registry: Registry, metrics: Metrics, writer: Callable[[], Any], *, name: str,
+    def __init__(self, registry: Registry, metrics: Metrics, writer: Callable[[], Any], access: AccessPolicy, *,
+                 name: str,
                  ttl_s: float, default_link: dict, on_change: Callable[[], None]) -> None:
         self.name = name
+        self.access = access
         self.registry = registry
         self.metrics = metrics
         self._writer = writer
@@ -44,7 +48,9 @@ class AdvertIntake:
         now = time.time()
         record = header.get("advert")
         w = self._writer()
-        try:   # schema, known gates, protocol major, sender identity; rejections are logged there
+        try:   # admission, then schema, known gates, protocol major, sender identity
+            self.access.present("node", peer_id, header.get("token"))
+            self.access.require("node", peer_id, "advert")
             changed = self.registry.ingest(record, now, peer_id=peer_id)
         except QnbError as e:
             self.metrics.adverts_total.inc(result="rejected")

@@ -27,6 +27,7 @@ import trio
 
 from ..config import Settings
 from ..mesh import rpc
+from ..mesh.access import AccessPolicy, RateLimiter, role_token
 from ..mesh.advert import Advertisement
 from ..mesh.announce import watch_disconnects
 from ..mesh.host import close_network, connect, full_addr, make_host, peer_id_str
@@ -74,7 +75,8 @@ def runner_options(settings: Settings, **overrides: Any) -> RunnerOptions:
 class Coordinator:
     def __init__(self, settings: Settings, store: Any, *, publish: Callable[..., None] | None = None,
                  name: str = "coordinator", static_topology: Topology | None = None, listen: str | None = None,
-                 key_seed: bytes | None = None, recover: bool = True, health: Any = "default") -> None:
+                 key_seed: bytes | None = None, recover: bool = True, health: Any = "default",
+                 admission_key: str | None = None) -> None:
         self.settings = settings
         self.store = store
         self.name = name
@@ -97,6 +99,11 @@ class Coordinator:
         self._registry_changed = trio.Event()
         self._nursery: trio.Nursery | None = None
 
+        #: who may call what (FR-014): adverts need the node role, control the client role
+        self.access = AccessPolicy.from_settings(settings, name="coordinator")
+        if admission_key is not None:
+            self.access.admission_key = admission_key
+        self.limiter = RateLimiter(settings.security.rate_per_s, settings.security.rate_burst)
         lim = settings.limits
         self.gateway = LibP2PGateway(self.registry, max_frame=lim.max_frame_bytes,
                                      control_timeout=settings.timeouts.control, book_events=self.record_book_events)
@@ -107,7 +114,7 @@ class Coordinator:
                                                  book_events=self.record_book_events))
         self.queue = JobQueue(self.runner, lambda: self.writer, self.metrics, queue_max=lim.queue_max,
                               publish=publish or (lambda snap, result=None: None), inventory=self._central_inventory)
-        self.intake = AdvertIntake(self.registry, self.metrics, lambda: self.writer, name=name,
+        self.intake = AdvertIntake(self.registry, self.metrics, lambda: self.writer, self.access, name=name,
                                    ttl_s=settings.intervals.ttl_s, default_link=self.default_link,
                                    on_change=self._notify_registry)
         self.control_service = ControlService(self)
@@ -126,9 +133,10 @@ class Coordinator:
                 self.peer_id = peer_id_str(host)
                 self.addr = full_addr(host)
                 lim = self.settings.limits.max_frame_bytes
-                rpc.serve(host, ADVERT, self.intake.on_advert, max_frame=lim)
-                rpc.serve(host, PROBE, self.intake.on_probe, max_frame=lim)
-                rpc.serve(host, CONTROL, self.control_service.on_control, max_frame=lim)
+                rl = self.limiter
+                rpc.serve(host, ADVERT, self.intake.on_advert, max_frame=lim, limiter=rl)
+                rpc.serve(host, PROBE, self.intake.on_probe, max_frame=lim, limiter=rl)
+                rpc.serve(host, CONTROL, self.control_service.on_control, max_frame=lim, limiter=rl)
                 watch_disconnects(host, self.registry)   # a closed connection marks the node at once
                 async with trio.open_nursery() as n:
                     self._nursery = self.queue.nursery = n
@@ -149,11 +157,19 @@ class Coordinator:
                     await trio.to_thread.run_sync(self.writer.close)
 
     async def join(self, addr: str) -> None:
-        """Dial an already-running node and ask it to advertise to us (``--bootstrap``)."""
+        """Dial an already-running node and ask it to advertise to us (``--bootstrap``).
+
+        We chose it by an address whose ``/p2p/`` peer id Noise authenticates, so it is admitted
+        as a node; with an admission key the hello carries our coordinator and operator tokens."""
         await connect(self.host, addr, timeout=self.settings.timeouts.connect)
         pid = addr.rsplit("/p2p/", 1)[-1]
-        await rpc.call(self.host, pid, CONTROL, {"type": "control", "command": "hello", "addrs": [self.addr]},
-                       timeout=self.settings.timeouts.control)
+        self.access.grant("node", pid)
+        hello = {"type": "control", "command": "hello", "addrs": [self.addr]}
+        key = self.access.admission_key
+        if key:
+            hello.update(token=role_token(key, "coordinator", self.peer_id),
+                         operator_token=role_token(key, "operator", self.peer_id))
+        await rpc.call(self.host, pid, CONTROL, hello, timeout=self.settings.timeouts.control)
 
     async def wait_registry(self, count: int, timeout: float) -> None:
         """Wait until ``count`` nodes are registered and fresh (NFR-006 measures this)."""

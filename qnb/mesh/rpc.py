@@ -134,15 +134,23 @@ def _resolve_schema(schema: "str | Schema | None", default: str) -> Schema | Non
 def serve(host: IHost, protocol: str, handler: Handler, *, max_frame: int = DEFAULT_MAX_FRAME,
           max_header: int = DEFAULT_MAX_HEADER, schema_in: "str | Schema | None" = None,
           schema_out: "str | Schema | None" = None, read_timeout: float = 30.0,
-          idle_timeout: float = 600.0) -> None:
+          idle_timeout: float = 600.0, limiter: Any = None) -> None:
     """Serve ``protocol`` on ``host`` with ``handler(header, payload, peer_id) -> (header, payload)``.
 
     ``schema_in``/``schema_out`` default to the protocol's request/response schema (see
     :data:`qnb.mesh.schema.REQUEST_SCHEMA`); pass ``False`` to skip. Handlers raise
     :class:`qnb.errors.QnbError` subclasses for expected failures; anything else is reported to
     the caller as ``internal`` and logged with its traceback. The handler runs in the trio thread:
-    CPU-bound work must go to ``trio.to_thread.run_sync`` (notes 3.1).
+    CPU-bound work must go to ``trio.to_thread.run_sync`` (notes 3.1). ``limiter`` (a
+    :class:`qnb.mesh.access.RateLimiter`) is consulted per request once it has been read in full,
+    so a peer over its rate gets a ``rate_limited`` error frame and the stream stays usable.
     """
+    if limiter is not None:
+        inner = handler
+
+        async def handler(header: dict, payload: bytes | None, peer: str):
+            limiter.check(peer, protocol)
+            return await inner(header, payload, peer)
     s_in = _resolve_schema(schema_in, REQUEST_SCHEMA.get(protocol, "request"))
     s_out = _resolve_schema(schema_out, RESPONSE_SCHEMA.get(protocol, "response"))
 

@@ -325,7 +325,12 @@ ADVERT_RECORD = Schema("advert", {
     "degraded": Bool(doc="the node considers itself below its quality thresholds"),
 }, strict=True, checks=(_advert_checks,), doc="a node's capability advertisement (FR-001); strict")
 
-ADVERT_REQUEST = _request("advert.request", "advert", {"advert": Obj(ADVERT_RECORD)},
+_TOKEN = r"[0-9a-f]{64}"
+ADVERT_REQUEST = _request("advert.request", "advert", {
+    "advert": Obj(ADVERT_RECORD),
+    "token": Str(required=False, pattern=_TOKEN, doc="node role token (qnb.mesh.access), when the mesh has an "
+                 "admission key"),
+},
                           doc="node -> coordinator, every refresh interval and on change")
 ADVERT_RESPONSE = _response("advert.response", {
     "accepted": Bool(doc="false when the record was older than the one held (stale seq)"),
@@ -449,6 +454,8 @@ CONTROL_REQUEST = _request("control.request", "control", {
     "return_after_s": Num(required=False, nullable=True, ge=0.0, le=86_400.0, doc="drop: come back after"),
     "addrs": List(Str(min_len=1, max_len=512, pattern=r"/\S+"), required=False, max_len=32,
                   doc="hello: the sender's multiaddrs"),
+    "token": Str(required=False, pattern=_TOKEN, doc="hello: coordinator role token (qnb.mesh.access)"),
+    "operator_token": Str(required=False, pattern=_TOKEN, doc="hello: operator role token"),
     "source": Str(required=False, max_len=16 * 1024 * 1024, doc="submit: circuit source"),
     "options": Obj(required=False, doc="submit: job options"),
 }, doc="coordinator -> node: fault injection (FR-013); client -> coordinator: jobs, nodes, health")

@@ -20,7 +20,7 @@ def test_cached_nodes_of_an_earlier_run_are_ghosts_not_unavailable_nodes(tmp_pat
         names = {n.id for n in mesh.topology_snapshot().nodes}
         assert names == {"n00", "n01"}                      # the planner never sees n02..n04
         health = mesh.health()
-        assert health.components["registry"]["detail"] == "2/2 nodes fresh and available"
+        assert health.components["registry"].detail == "2/2 nodes fresh and available"
         res = mesh.run("ghz_5", shots=64, seed=3, timeout=60)
         assert res.ok and sum(res.counts.values()) == 64
         wait_for(lambda: [r["name"] for r in mesh.nodes()] == ["n00", "n01"], timeout=15,
