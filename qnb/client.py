@@ -20,7 +20,18 @@ __all__ = ["CoordinatorClient"]
 
 
 class CoordinatorClient:
-    def __init__(self, coordinator: str, timeout: float = 10.0) -> None:
+    """``with CoordinatorClient(addr, settings=...) as c: c.submit(qasm)``.
+
+    ``settings`` (default: :meth:`qnb.config.Settings.load`, i.e. the config file and ``QNB_*``
+    environment) supplies the mesh's secure channel and pre-shared key (``mesh.psk``), so a
+    client reaches a coordinator of a private network (FR-014).
+    """
+
+    def __init__(self, coordinator: str, timeout: float = 10.0, *, settings: Any = None) -> None:
+        if settings is None:
+            from .config import Settings
+            settings = Settings.load()
+        self.settings = settings
         self.coordinator = coordinator
         self.peer = coordinator.rsplit("/p2p/", 1)[-1]
         self.timeout = timeout
@@ -45,7 +56,7 @@ class CoordinatorClient:
         async def amain() -> None:
             self._token = trio.lowlevel.current_trio_token()
             self._stop = trio.Event()
-            self.host = make_host()
+            self.host = make_host(psk=self.settings.mesh.psk, security=self.settings.mesh.security)
             async with self.host.run([multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
                 try:
                     await connect(self.host, self.coordinator, timeout=self.timeout)

@@ -74,6 +74,9 @@ class NodeService:
             if pid:
                 self.access.grant("coordinator", pid)
                 self.access.grant("operator", pid)
+        #: a node told whom to serve (started with coordinators, or an allow-list) takes no others
+        #: without a token; otherwise any peer may become a coordinator by saying hello
+        self.coordinators_fixed = bool(self.access.holders("coordinator"))
         self.limiter = RateLimiter(settings.security.rate_per_s, settings.security.rate_burst)
         self.peers: dict[str, str] = {}                  # node name -> peer id (from advert acks)
         self.link_rtt: dict[str, float] = {}
@@ -378,7 +381,7 @@ class NodeService:
         coordinator (trust on first use); with one, ``token`` must prove the role."""
         acc = self.access
         if not acc.has("coordinator", peer_id):
-            gated = bool(acc.admission_key) or bool(acc.holders("coordinator"))
+            gated = bool(acc.admission_key) or self.coordinators_fixed
             if not acc.present("coordinator", peer_id, header.get("token")):
                 if gated:
                     acc.require("coordinator", peer_id, "hello")

@@ -31,7 +31,8 @@ def _text(h: dict) -> str:
 def main(args) -> int:
     if args.coordinator:
         from qnb.client import CoordinatorClient
-        with CoordinatorClient(args.coordinator) as client:
+        from qnb.config import Settings
+        with CoordinatorClient(args.coordinator, settings=Settings.load(args.config)) as client:
             h = client.health()
     else:
         import qnb

@@ -20,15 +20,16 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    from qnb.client import CoordinatorClient
     from qnb.circuits import load
+    from qnb.client import CoordinatorClient
+    from qnb.config import Settings
 
     c = load(args.file)
     source = c.source if c.source else c.to_qasm3()
     opts = {"shots": args.shots, "name": args.name or c.name}
     if args.seed is not None:
         opts["seed"] = args.seed
-    with CoordinatorClient(args.coordinator) as client:
+    with CoordinatorClient(args.coordinator, settings=Settings.load(args.config)) as client:
         job_id = client.submit(source, **opts)
         out: dict = {"job_id": job_id}
         if args.wait:
