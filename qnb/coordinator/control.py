@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["ControlService", "SUBMIT_OPTIONS"]
 
 #: the ``options`` keys ``submit`` passes on to :func:`qnb.runtime.submission.make_spec`
-SUBMIT_OPTIONS = ("shots", "min_fidelity", "seed", "name", "parameters", "noisy", "idempotency_key", "mode")
+SUBMIT_OPTIONS = ("shots", "min_fidelity", "seed", "name", "parameters", "noisy", "idempotency_key", "mode",
+                  "plan_only")
 
 Handler = Callable[[dict, str], Awaitable[dict]]
 
@@ -51,7 +52,17 @@ class ControlService:
         if not isinstance(source, str):
             raise QnbError("submit needs a 'source' string (OpenQASM 2 or 3)", field="source")
         settings = self.c.settings
-        circuit = await trio.to_thread.run_sync(load, source)
+        if len(source.encode()) > settings.limits.max_qasm_bytes:   # before any parsing
+            raise QnbError(f"circuit source exceeds limits.max_qasm_bytes = {settings.limits.max_qasm_bytes}",
+                           field="source", limit="limits.max_qasm_bytes")
+        # a client's program is parsed in a worker thread under a deadline: a hostile submit costs
+        # its sender a refusal, never the mesh's event loop (the thread is abandoned, not awaited)
+        deadline = settings.parse.deadline_s
+        with trio.move_on_after(deadline) as scope:
+            circuit = await trio.to_thread.run_sync(load, source, abandon_on_cancel=True)
+        if scope.cancelled_caught:
+            raise QnbError(f"parsing the circuit took longer than parse.deadline_s = {deadline:g} s",
+                           code="parse_timeout", field="source", limit="parse.deadline_s")
         spec = make_spec(circuit, settings, default_seed=settings.mesh.seed or 0, noiseless=settings.mesh.noiseless,
                          **{k: v for k, v in opts.items() if k in SUBMIT_OPTIONS})
         return {"job_id": await self.c.submit(spec, circuit)}

@@ -55,7 +55,7 @@ class JobRow:
                 "updated_at": s.submitted_at, "finished_at": None, "circuit_source": s.source,
                 "source_format": s.source_format, "fingerprint": s.fingerprint, "num_qubits": s.num_qubits,
                 "num_ops": s.num_ops, "parameters": json.dumps(s.parameters), "shots": s.shots, "seed": s.seed,
-                "min_fidelity": s.min_fidelity, "policy": json.dumps({"noisy": s.noisy, "mode": s.mode}),
+                "min_fidelity": s.min_fidelity, "policy": json.dumps({"noisy": s.noisy, "mode": s.mode, "plan_only": s.plan_only}),
                 "idempotency_key": s.idempotency_key, "run_count": self.run_count, "resumed": self.resumed,
                 "error": None}
 
@@ -67,7 +67,8 @@ class JobRow:
                        num_qubits=row["num_qubits"], num_ops=row["num_ops"], shots=row["shots"], seed=row["seed"],
                        min_fidelity=row["min_fidelity"], parameters=json.loads(row.get("parameters") or "{}"),
                        noisy=policy.get("noisy", True), submitted_at=epoch(row["submitted_at"]),
-                       idempotency_key=row.get("idempotency_key"), mode=policy.get("mode", "distributed"))
+                       idempotency_key=row.get("idempotency_key"), mode=policy.get("mode", "distributed"),
+                       plan_only=bool(policy.get("plan_only", False)))
         return cls(spec, state=row["state"], run_count=int(row.get("run_count") or 1),
                    resumed=bool(row.get("resumed")))
 

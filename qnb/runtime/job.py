@@ -53,6 +53,9 @@ class JobSpec:
     idempotency_key: str | None = None
     #: orchestration mode: "distributed" (default) or "centralized" (the harness baseline)
     mode: str = "distributed"
+    #: run plan and timing only, without simulating the state (no counts); asked for explicitly,
+    #: never a silent fallback when a circuit exceeds the state limits (FR-006)
+    plan_only: bool = False
 
 
 @dataclass(frozen=True)

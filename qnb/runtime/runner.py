@@ -39,7 +39,7 @@ from ..errors import FragmentError, PlanningError, QnbError
 from ..planning import CostWeights, Plan, plan_circuit
 from ..planning.planner import link_fidelities
 from ..quantum.checks import check_executable
-from ..quantum.limits import StateLimits, choose_mode
+from ..quantum.limits import StateLimitError, StateLimits, choose_mode
 from ..quantum.state import QuantumState
 from ..quantum.wire_ops import ops_to_wire
 from ..topology import Topology
@@ -191,6 +191,7 @@ class JobRunner:
             self._enter(rec, JobState.COMPILING)
             tc = time.perf_counter()
             circuit = await self._compile_circuit(spec, rec.circuit)
+            mode = self._state_mode(circuit, spec)
             plan = await self._plan(policy, circuit, spec, exclude=())
             compile_ms = (time.perf_counter() - tc) * 1000
             self._note_plan(rec, plan, compile_ms)
@@ -203,7 +204,7 @@ class JobRunner:
             self._enter(rec, JobState.EXECUTING)
             ex = Execution(rec, circuit, plan, reservations=held,
                            link_noise=self.link_noise(plan, circuit, self.topology(), (), spec.noisy))
-            result = await self._execute(policy, ex, t0, compile_ms)
+            result = await self._execute(policy, ex, mode, t0, compile_ms)
         except trio.Cancelled:
             result = ended(JobState.CANCELLED, {"type": "cancelled", "message": "job cancelled"})
             with trio.CancelScope(shield=True):
@@ -294,10 +295,27 @@ class JobRunner:
                             f"excluded {sorted(set(excluded))}", missing="reservation")
 
     # ============================================================ execute
-    async def _execute(self, policy: OrchestrationPolicy, ex: Execution, t0: float, compile_ms: float) -> JobResult:
+    def _state_mode(self, circuit: Circuit, spec: JobSpec) -> str:
+        """How the state is simulated; a job that measures must get counts or fail before it runs."""
+        if spec.plan_only:
+            return "none"
+        mode = choose_mode(circuit.num_qubits, spec.noisy, self.options.limits)
+        if mode == "none" and circuit.measurements:
+            o = self.options
+            need, limit = (("a density matrix", f"limits.density_matrix_max_qubits = {o.density_matrix_max_qubits}")
+                           if spec.noisy else
+                           ("a state vector", f"limits.statevector_max_qubits = {o.statevector_max_qubits}"))
+            raise StateLimitError(
+                f"{circuit.num_qubits} qubits {'with' if spec.noisy else 'without'} noise need {need} beyond "
+                f"{limit}; no counts could be produced. Raise the limit, run noiseless (state vector up to "
+                f"{o.statevector_max_qubits} qubits), or submit with plan_only=True for plan and timing only",
+                num_qubits=circuit.num_qubits, limit=limit.split(" =")[0])
+        return mode
+
+    async def _execute(self, policy: OrchestrationPolicy, ex: Execution, mode: str, t0: float,
+                       compile_ms: float) -> JobResult:
         rec, spec, circuit = ex.record, ex.record.spec, ex.circuit
         rng = random.Random(spec.seed)
-        mode = choose_mode(circuit.num_qubits, spec.noisy, self.options.limits)
         state = QuantumState.initial(circuit.num_qubits, mode) if mode != "none" else None
         i = 0
         while i < len(ex):
@@ -421,10 +439,12 @@ class JobRunner:
                     readout[q] = topo.node(node).fidelity_readout
             counts, measured, state_f = await trio.to_thread.run_sync(
                 _sample_and_score, circuit, state, meas, spec, readout, self.options.limits)
+        elif spec.plan_only:
+            ex.notes.append("plan-and-timing only (plan_only=True): no state was simulated, so there are no counts")
         else:
-            ex.notes.append(f"plan-and-timing only: {circuit.num_qubits} qubits exceed the state limits "
-                            f"(statevector {self.options.statevector_max_qubits}, density matrix "
-                            f"{self.options.density_matrix_max_qubits})")
+            ex.notes.append(f"plan-and-timing only: the circuit measures nothing and {circuit.num_qubits} qubits "
+                            f"exceed the state limits (statevector {self.options.statevector_max_qubits}, "
+                            f"density matrix {self.options.density_matrix_max_qubits})")
         rec = ex.record
         return JobResult(
             job_id=spec.job_id, name=spec.name, status=JobState.COMPLETED.value, counts=counts, shots=spec.shots,

@@ -59,12 +59,12 @@ class Recorder(RunnerHooks):
 
 
 def make(topology: Topology | str = "all-to-all:3:3", *, source: str = GHZ6, shots: int = 256, seed: int = 11,
-         mode: str = "distributed", noisy: bool = False):
+         mode: str = "distributed", noisy: bool = False, **spec_kw):
     topo = load_topology(topology)
     gw = ScriptedGateway(topo)
     hooks = Recorder()
     runner = JobRunner(gw, lambda: topo, RunnerOptions(backoff=BACKOFF, exec_timeout_s=5.0), hooks)
-    spec = make_spec(load(source), test_settings(), shots=shots, seed=seed, mode=mode, noisy=noisy)
+    spec = make_spec(load(source), test_settings(), shots=shots, seed=seed, mode=mode, noisy=noisy, **spec_kw)
     published: list = []
     rec = JobRecord(spec, publish=published.append)
     return runner, gw, hooks, rec, published
@@ -209,3 +209,46 @@ async def test_distributed_exec_claims_the_window_the_node_granted():
     assert res.status == "COMPLETED"
     granted = {node: ev["reservation_id"] for node, ev in hooks.book if ev["kind"] == "accepted"}
     assert granted and all(h["reservation_id"] == granted[n] for (n, _d), h in zip(gw.calls_of("exec"), gw.exec_headers))
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"seed": "x"}, "seed"), ({"seed": float("nan")}, "seed"), ({"seed": -1}, "seed"),
+    ({"parameters": {"a": "b"}}, "parameters"), ({"parameters": [1]}, "parameters"),
+    ({"min_fidelity": "z"}, "min_fidelity"), ({"min_fidelity": float("inf")}, "min_fidelity"),
+    ({"shots": 0}, "shots"), ({"shots": True}, "shots"), ({"name": 5}, "name"), ({"name": "x" * 201}, "name"),
+    ({"noisy": "yes"}, "noisy"), ({"idempotency_key": 5}, "idempotency_key"), ({"mode": "chaos"}, "mode")])
+def test_every_bad_submit_option_is_a_structured_error_naming_it(kw, field):
+    from qnb.errors import JobError
+    with pytest.raises(JobError) as e:
+        make_spec(load("ghz_5"), test_settings(), **kw)
+    assert e.value.to_json()["error"]["field"] == field
+
+
+def test_parameters_must_be_finite():
+    from qnb.errors import JobError
+    c = load('OPENQASM 3.0; include "stdgates.inc"; input float theta; qubit[1] q; rz(theta) q[0];')
+    with pytest.raises(JobError, match="finite"):
+        make_spec(c, test_settings(), parameters={"theta": float("inf")})
+    assert make_spec(c, test_settings(), parameters={"theta": 0.5}).parameters == {"theta": 0.5}
+
+
+GHZ12 = ('OPENQASM 3.0; include "stdgates.inc"; qubit[12] q; bit[12] c; h q[0]; '
+         + " ".join(f"cx q[{i}], q[{i + 1}];" for i in range(11)) + " c = measure q;")
+
+
+async def test_a_measured_circuit_beyond_the_state_limits_fails_before_it_runs():
+    """Never an empty COMPLETED: 12 noisy qubits need a density matrix beyond the default 10."""
+    runner, gw, hooks, rec, _ = make("all-to-all:4:4", source=GHZ12, noisy=True)
+    res = await runner.run(rec)
+    assert res.status == "FAILED" and res.counts == {}
+    assert res.error["type"] == "state_limit" and "limits.density_matrix_max_qubits = 10" in res.error["message"]
+    assert "plan_only=True" in res.error["message"]
+    assert gw.calls == [] and hooks.states == ["COMPILING", "FAILED"]
+
+
+async def test_plan_only_is_asked_for_and_says_so():
+    runner, gw, hooks, rec, _ = make("all-to-all:4:4", source=GHZ12, noisy=True, plan_only=True)
+    res = await runner.run(rec)
+    assert res.status == "COMPLETED" and res.mode == "none" and res.counts == {}
+    assert any("plan_only=True" in n for n in res.notes)
+    assert len(gw.calls_of("exec")) == len(res.fragments) > 1      # the timing run still visits every node
