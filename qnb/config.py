@@ -230,6 +230,8 @@ class TimeoutSettings(_Section):
     probe: float = _setting(1.0, "Quality/RTT probe.", _TIMEOUT)
     connect: float = _setting(5.0, "Dialing a peer.", _TIMEOUT)
     control: float = _setting(5.0, "Control/admin commands (fault injection, drain).", _TIMEOUT)
+    reservation_queue: float = _setting(600.0, "Longest a job waits in line for a busy node's next free "
+                                        "window before the node counts as refusing.", _TIMEOUT)
 
     def for_op(self, op_class: str) -> float:
         """Timeout of an operation class by name (``"exec"``, ``"reserve"``, ...)."""

@@ -67,7 +67,7 @@ def runner_options(settings: Settings, **overrides: Any) -> RunnerOptions:
         weights=CostWeights(p.weight_latency, p.weight_fidelity, p.weight_ebits),
         statevector_max_qubits=lim.statevector_max_qubits,
         density_matrix_max_qubits=lim.density_matrix_max_qubits,
-        reservation_hold_s=settings.intervals.reservation_hold_s)
+        reservation_hold_s=settings.intervals.reservation_hold_s, reservation_queue_s=t.reservation_queue)
     opts.update(overrides)
     return RunnerOptions(**opts)
 

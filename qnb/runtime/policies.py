@@ -45,8 +45,8 @@ POLICY_NAMES = ("distributed", "centralized")
 #: wall-time allowance per fragment on top of its simulated quantum duration (RPC, state copy)
 FRAGMENT_ALLOWANCE_S = 0.02
 
-#: how many "next window" offers a reservation follows before the node counts as refusing
-MAX_OFFERS = 4
+#: how many reservation requests one node gets per round (the first plus the offers it follows)
+MAX_OFFERS = 64
 
 
 def reservation_request(plan: Plan, node: str, job_id: str, min_fidelity: float | None, hold_s: float,
@@ -104,9 +104,10 @@ class Distributed:
 
         async def one(node: str) -> None:
             req = reservation_request(plan, node, spec.job_id, spec.min_fidelity, opts.reservation_hold_s)
-            # a time conflict offers the next free window: take it (concurrent jobs queue on the
-            # node); the offer can race with another job, so follow a few offers
-            for _ in range(MAX_OFFERS + 1):
+            # a time conflict is not a refusal: the node offers its next free window and the job
+            # waits in line for it (concurrent jobs queue on the node). Another job can take the
+            # offered window first, so follow offers, bounded in count and in how far ahead
+            for _ in range(MAX_OFFERS):
                 try:
                     resp = await runner.gateway.reserve(node, req, opts.reserve_timeout_s)
                 except NodeCallError as e:
@@ -117,10 +118,15 @@ class Distributed:
                     out.held[node] = resp["reservation_id"]
                     return
                 nxt = resp.get("next_window")
-                if not nxt or resp.get("reason") == "fidelity":
-                    break
+                if resp.get("reason") != "conflict" or not nxt:
+                    out.refused.append((node, resp.get("reason") or "rejected"))
+                    return
+                if nxt[0] - time.time() > opts.reservation_queue_s:
+                    out.refused.append((node, f"busy: next free window starts in {nxt[0] - time.time():.1f} s, "
+                                              f"beyond timeouts.reservation_queue = {opts.reservation_queue_s:g} s"))
+                    return
                 req = dict(req, window_start=nxt[0], window_end=nxt[1])
-            out.refused.append((node, resp.get("reason") or "rejected"))
+            out.refused.append((node, f"busy: {MAX_OFFERS} offered windows were taken by other jobs first"))
 
         async with trio.open_nursery() as n:
             for node in nodes:

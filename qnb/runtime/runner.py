@@ -67,6 +67,8 @@ class RunnerOptions:
     statevector_max_qubits: int = 20
     density_matrix_max_qubits: int = 10
     reservation_hold_s: float = 30.0
+    #: a time conflict waits in line for the node's next free window up to this far ahead (FR-005)
+    reservation_queue_s: float = 600.0
     #: reservation rounds (each may exclude refusing nodes and re-plan) before the job fails
     max_replans: int = 8
 

@@ -252,3 +252,37 @@ async def test_plan_only_is_asked_for_and_says_so():
     assert res.status == "COMPLETED" and res.mode == "none" and res.counts == {}
     assert any("plan_only=True" in n for n in res.notes)
     assert len(gw.calls_of("exec")) == len(res.fragments) > 1      # the timing run still visits every node
+
+
+def _occupy(gw: ScriptedGateway, node: str, seconds: float) -> None:
+    import time
+    now = time.time()
+    d = gw.reservations[node].reserve(operation="exec", start=now, end=now + seconds, min_fidelity=None,
+                                      current_fidelity=0.99, correlation={"job_id": "other"}, now=now, ttl_s=3600)
+    assert d.accepted
+
+
+async def test_a_busy_node_means_wait_in_line_not_fallback():
+    runner, gw, hooks, rec, _ = make()
+    _occupy(gw, "n00", 5.0)
+    res = await runner.run(rec)
+    assert res.status == "COMPLETED" and res.fallbacks == 0
+    assert "n00" in {f.node for f in res.fragments}
+    held = {ev["reservation_id"] for node, ev in hooks.book if node == "n00" and ev["kind"] == "accepted"}
+    starts = [ev["data"]["start"] - ev["at"] for node, ev in hooks.book
+              if node == "n00" and ev["kind"] == "requested" and ev["reservation_id"] in held]
+    assert starts and all(s >= 4.9 for s in starts)          # queued behind the other job's window
+    assert any(ev["kind"] == "rejected" and ev["data"]["reason"] == "conflict" for node, ev in hooks.book
+               if node == "n00")
+
+
+async def test_a_node_busy_beyond_the_queue_bound_counts_as_refusing():
+    runner, gw, hooks, rec, _ = make()
+    from dataclasses import replace
+    runner.options = replace(runner.options, reservation_queue_s=1.0)
+    _occupy(gw, "n00", 30.0)
+    res = await runner.run(rec)
+    assert res.status == "COMPLETED" and res.fallbacks == 1
+    assert "n00" not in {f.node for f in res.fragments}
+    (node, why), = hooks.events[0][1]["refused"]
+    assert node == "n00" and "timeouts.reservation_queue" in why
