@@ -98,6 +98,8 @@ class Coordinator:
         self.started_at = time.time()
         self._registry_changed = trio.Event()
         self._nursery: trio.Nursery | None = None
+        #: how late the housekeeping loop wakes (s): a measure of this loop's load
+        self.loop_lag_s = 0.0
 
         #: who may call what (FR-014): adverts need the node role, control the client role
         self.access = AccessPolicy.from_settings(settings, name="coordinator")
@@ -182,12 +184,25 @@ class Coordinator:
             self.writer.flush(timeout)
 
     async def _housekeeping(self) -> None:
-        """Expire registry entries past TTL and sample metrics into the store."""
+        """Expire registry entries past TTL, honestly, and sample metrics into the store.
+
+        A node is gone only when it stops answering, not when its adverts are late (FR-002): the
+        TTL is extended by this loop's own lag (a busy coordinator woke late, the nodes are not to
+        blame), and an entry past its TTL whose connection is still open is probed first; an
+        answer refreshes it (:meth:`Registry.touch`)."""
+        interval = min(0.5, self.settings.intervals.ttl_s / 3)
         last_sample = 0.0
         while True:
-            await trio.sleep(min(0.5, self.settings.intervals.ttl_s / 3))
+            t0 = trio.current_time()
+            await trio.sleep(interval)
+            lag = max(0.0, trio.current_time() - t0 - interval)
+            self.loop_lag_s = max(lag, 0.9 * self.loop_lag_s)      # decays slowly, rises at once
             now = time.time()
-            if self.registry.expire(now):
+            grace = 2 * self.loop_lag_s
+            due = self.registry.expiring(now, grace)
+            if due:
+                await self._probe_before_expiry(due)
+            if self.registry.expire(time.time(), grace):
                 self._notify_registry()
             self.metrics.queue_depth.set(self.queue.depth)
             if now - last_sample >= self.settings.intervals.metrics_sample_s:
@@ -196,6 +211,28 @@ class Coordinator:
                     self.writer.insert("metrics_samples", {"ts": now, "name": row["name"],
                                                            "labels": json.dumps(row.get("labels", {})),
                                                            "value": row["value"]})
+
+    #: most nodes probed at once before expiry
+    EXPIRY_PROBES = 64
+
+    async def _probe_before_expiry(self, peer_ids: list[str]) -> None:
+        connected = set()
+        try:
+            connected = {str(p) for p in self.host.get_network().get_connections_map()}
+        except Exception:  # noqa: BLE001 - without the map every candidate simply expires
+            pass
+        timeout = max(0.2, self.settings.intervals.ttl_s / 2)
+
+        async def probe(pid: str) -> None:
+            try:
+                await rpc.call(self.host, pid, PROBE, {"type": "probe"}, timeout=timeout)
+            except rpc.RpcError:
+                return
+            self.registry.touch(pid, time.time())
+
+        async with trio.open_nursery() as n:
+            for pid in [p for p in peer_ids if p in connected][: self.EXPIRY_PROBES]:
+                n.start_soon(probe, pid)
 
     # ============================================================ recovery
     def _recover(self) -> int:

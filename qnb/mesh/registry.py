@@ -180,12 +180,21 @@ class Registry:
     def _is_expired(self, rec: _Record, now: float) -> bool:
         return now - rec.received_at > self.ttl_s
 
-    def expire(self, now: float | None = None) -> list[str]:
-        """Mark entries whose last advert is older than the TTL as expired; returns their names."""
+    def expiring(self, now: float | None = None, grace_s: float = 0.0) -> list[str]:
+        """Peer ids of live entries whose TTL (plus ``grace_s``) has run out: the candidates to
+        probe before :meth:`expire` marks them."""
+        now = self.clock() if now is None else now
+        return [pid for pid, rec in self._by_id.items()
+                if not rec.expired and not rec.stale and now - rec.received_at > self.ttl_s + grace_s]
+
+    def expire(self, now: float | None = None, grace_s: float = 0.0) -> list[str]:
+        """Mark entries whose last advert (or answered call) is older than the TTL plus ``grace_s``
+        as expired; returns their names. ``grace_s`` is the observer's own loop lag: a coordinator
+        whose loop woke late must not blame the nodes for it."""
         now = self.clock() if now is None else now
         out = []
         for rec in self._by_id.values():
-            if not rec.expired and self._is_expired(rec, now):
+            if not rec.expired and now - rec.received_at > self.ttl_s + grace_s:
                 rec.expired = True
                 out.append(rec.advert.name)
                 self._changed("expired", rec)
