@@ -24,8 +24,8 @@ def _check_node(mesh: Any, node: str | None) -> None:
     if node is None:
         raise QnbError("this fault needs a node name", field="node")
     if mesh.node_service(node) is None and node not in mesh.coordinator.registry:
-        raise QnbError(f"unknown node {node!r}; known: {mesh.node_names() or sorted(e.name for e in mesh.coordinator.registry.entries())}",
-                       field="node")
+        known = mesh.node_names() or sorted(e.name for e in mesh.coordinator.registry.entries())
+        raise QnbError(f"unknown node {node!r}; known: {known}", field="node")
 
 
 async def apply_fault(mesh: Any, kind: str, node: str | None, kw: dict) -> dict:
@@ -49,17 +49,26 @@ async def apply_fault(mesh: Any, kind: str, node: str | None, kw: dict) -> dict:
         else:
             await remote("drop", return_after_s=kw.get("return_after_s"))
     elif kind == "restore":
-        svc.restore() if svc is not None else await remote("restore")
+        if svc is not None:
+            svc.restore()
+        else:
+            await remote("restore")
     elif kind == "latency":
         ms = float(kw.get("ms", 50.0))
-        svc.set_latency(ms) if svc is not None else await remote("latency", ms=ms)
+        if svc is not None:
+            svc.set_latency(ms)
+        else:
+            await remote("latency", ms=ms)
         if duration and svc is not None:
             coord.spawn(_later, float(duration), lambda: svc.set_latency(0.0))
     elif kind == "link_latency":
         if "peer" not in kw:
             raise QnbError("link_latency needs peer=<node name>", field="peer")
         peer, ms = str(kw["peer"]), float(kw.get("ms", 50.0))
-        svc.set_link_latency(peer, ms) if svc is not None else await remote("link_latency", peer=peer, ms=ms)
+        if svc is not None:
+            svc.set_link_latency(peer, ms)
+        else:
+            await remote("link_latency", peer=peer, ms=ms)
     elif kind == "fidelity":
         factor, f2 = kw.get("factor"), kw.get("fidelity_2q")
         if factor is None and f2 is None:
@@ -72,7 +81,10 @@ async def apply_fault(mesh: Any, kind: str, node: str | None, kw: dict) -> dict:
             coord.spawn(_later, float(duration), svc.restore)
     elif kind == "available":
         flag = bool(kw.get("available", False))
-        svc.set_available(flag) if svc is not None else await remote("available", available=flag)
+        if svc is not None:
+            svc.set_available(flag)
+        else:
+            await remote("available", available=flag)
     elif kind == "flap":
         if svc is None:
             raise QnbError("flap is only supported on embedded nodes", field="node")
