@@ -422,6 +422,9 @@ class LoggingSettings(_Section):
                            Rule("str", choices=("json", "text")))
 
 
+#: settings never printed by ``qnb config show`` (section, key)
+SECRETS = (("mesh", "psk"), ("security", "admission_key"))
+
 SECTIONS: dict[str, type[_Section]] = {
     "mesh": MeshSettings, "timeouts": TimeoutSettings, "retry": RetrySettings, "thresholds": ThresholdSettings,
     "intervals": IntervalSettings, "limits": LimitSettings, "parse": ParseSettings,
@@ -520,13 +523,15 @@ class Settings:
     # ---------------------------------------------------------------------------------- output
 
     def to_dict(self, *, redact: bool = False) -> dict[str, dict[str, Any]]:
-        """Nested plain values; ``redact`` hides the pre-shared key."""
+        """Nested plain values; ``redact`` hides the secrets (pre-shared key, admission key)."""
         out = {}
         for name in SECTIONS:
             section = getattr(self, name)
             out[name] = {f.name: getattr(section, f.name) for f in dataclasses.fields(section)}
-        if redact and out["mesh"]["psk"] is not None:
-            out["mesh"]["psk"] = "<redacted>"
+        if redact:
+            for section, key in SECRETS:
+                if out[section][key] is not None:
+                    out[section][key] = "<redacted>"
         return out
 
     def to_toml(self, *, redact: bool = False) -> str:

@@ -273,3 +273,9 @@ def test_cli_show_check_docs(capsys, tmp_path):
     assert main(["config", "docs", "--output", str(out), "--check"]) == 0
     out.write_text("stale")
     assert main(["config", "docs", "--output", str(out), "--check"]) == 1
+
+
+def test_config_show_redacts_every_secret():
+    s = Settings.load(None, env={"QNB_SECURITY__ADMISSION_KEY": "s" * 40, "QNB_MESH__PSK": "ab" * 32})
+    text = s.to_toml(redact=True)
+    assert "s" * 40 not in text and "ab" * 32 not in text and text.count("<redacted>") == 2
