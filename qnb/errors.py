@@ -53,6 +53,8 @@ class UnsupportedConstructError(QasmError):
 
 
 class TopologyError(QnbError):
+    """An invalid topology: a bad TOML file, generator spec, node or link (FR-004)."""
+
     type = "topology_error"
 
 
@@ -83,10 +85,14 @@ class ProtocolError(QnbError):
 
 
 class JobError(QnbError):
+    """A bad submit option (``field`` names it) or a job that cannot be waited for (FR-009)."""
+
     type = "job_error"
 
 
 class UnknownJobError(JobError):
+    """No job with this id is known to the mesh or coordinator (``job_id`` names it)."""
+
     type = "unknown_job"
 
 

@@ -96,6 +96,11 @@ class PathCost:
 
 @dataclass(frozen=True)
 class Topology:
+    """Nodes and the links between them (FR-004): what the planner plans on.
+
+    ``meta`` carries extras such as ``default_link`` (the link model of pairs that declare none).
+    Build one with :func:`load_topology` (TOML file, bundled name or generator spec)."""
+
     name: str
     nodes: tuple[NodeSpec, ...]
     links: tuple[LinkSpec, ...] = ()

@@ -18,6 +18,12 @@ __all__ = ["JobState", "TERMINAL_STATES", "Attempt", "FragmentRun", "JobSnapshot
 
 
 class JobState(str, enum.Enum):
+    """The lifecycle states of a job (FR-009), a ``str`` enum whose values are the names.
+
+    A job moves QUEUED -> COMPILING -> RESERVING -> EXECUTING and ends in one of the terminal
+    states COMPLETED, FAILED or CANCELLED (:data:`TERMINAL_STATES`). ``str(state)`` is the name.
+    """
+
     QUEUED = "QUEUED"
     COMPILING = "COMPILING"
     RESERVING = "RESERVING"
@@ -27,6 +33,7 @@ class JobState(str, enum.Enum):
     CANCELLED = "CANCELLED"
 
     def __str__(self) -> str:
+        """The state's name, e.g. ``"COMPLETED"`` (the value stored in DuckDB and JSON)."""
         return self.value
 
 
@@ -74,6 +81,7 @@ class Attempt:
     correlation_id: str = ""
 
     def to_json(self) -> dict:
+        """The attempt as a JSON-ready dict of its fields."""
         return asdict(self)
 
 
@@ -92,11 +100,25 @@ class FragmentRun:
     planned_node: str | None = None
 
     def to_json(self) -> dict:
+        """The fragment run as a JSON-ready dict of its fields."""
         return asdict(self)
 
 
 @dataclass(frozen=True)
 class JobSnapshot:
+    """An immutable view of a job at one moment (FR-006, FR-009), as the mesh publishes it.
+
+    ``Job.snapshot``, ``Mesh.jobs()``, the widgets and the CLI read these; a new one replaces the
+    old on every change, so a snapshot is never half-updated. Fields: ``job_id``, ``name``,
+    ``state`` (:class:`JobState`), ``submitted_at`` and ``updated_at`` (epoch seconds),
+    ``fragments_total`` and ``fragments_done`` (of the current plan), ``retries`` and
+    ``fallbacks`` (FR-007), ``fragments`` (one :class:`FragmentRun` each), ``edges`` (the fragment
+    DAG as ``(from, to)`` fragment ids), ``history`` (``(state name, epoch seconds)`` per
+    transition, oldest first), ``error`` (a dict with at least ``type`` and ``message`` once the
+    job failed or was cancelled, else None) and ``plan_hash`` (of the current plan, None before
+    planning).
+    """
+
     job_id: str
     name: str
     state: JobState
@@ -114,21 +136,46 @@ class JobSnapshot:
 
     @property
     def done(self) -> bool:
+        """True if the job is in a terminal state (COMPLETED, FAILED or CANCELLED)."""
         return self.state in TERMINAL_STATES
 
     @property
     def progress(self) -> float:
+        """Fraction of fragments done, 0.0 .. 1.0 (1.0 once COMPLETED; 0.0 before planning) (NB-5)."""
         if self.state is JobState.COMPLETED:
             return 1.0
         return self.fragments_done / self.fragments_total if self.fragments_total else 0.0
 
     def evolve(self, **kw: Any) -> "JobSnapshot":
+        """A copy with the fields ``kw`` replaced and ``updated_at`` set to now (used by the runtime;
+        snapshots themselves never change). Raises :class:`TypeError` for an unknown field."""
         return replace(self, updated_at=time.time(), **kw)
 
 
 @dataclass(frozen=True)
 class JobResult:
-    """The aggregated outcome of a job (FR-006): counts, fidelities, ebits and the timeline."""
+    """The aggregated outcome of a job (FR-006): counts, fidelities, ebits and the timeline.
+
+    Returned by ``Job.result()`` / ``Job.wait()`` for every terminal job: check :attr:`ok` (a
+    FAILED or CANCELLED job has ``ok`` False, empty ``counts`` and an ``error`` dict). Fields:
+
+    - ``job_id``, ``name``; ``status``: the terminal :class:`JobState` value as a string.
+    - ``counts``: bitstring -> count over ``shots`` shots, sampled from the state the distributed
+      run produced (empty for plan-and-timing runs and failed jobs).
+    - ``measured_fidelity``: Hellinger fidelity of ``counts`` against the ideal distribution;
+      ``estimated_fidelity``: what the cost model predicted for the plan; ``state_fidelity``: the
+      final state against the ideal one (NFR-007). Each None when not available.
+    - ``ebits`` and ``remote_gates`` of the executed plan (docs/planning.md has the accounting).
+    - ``fragments`` (:class:`FragmentRun` each) and ``attempts`` (:class:`Attempt` each): the
+      timeline (FR-006); ``retries`` and ``fallbacks`` (FR-007).
+    - ``wall_ms``: from leaving the queue to the result; ``compile_ms``: parsing plus planning.
+    - ``mode``: ``"statevector"``, ``"density_matrix"`` or ``"none"`` (plan-and-timing only);
+      ``orchestration``: ``"distributed"`` or ``"centralized"`` (FR-013); ``plan_hash``.
+    - ``resumed``: True if the job was re-queued after a coordinator restart (FR-010); ``run``:
+      which run of the job this is (1 = the first).
+    - ``error``: None, or a dict with at least ``type`` and ``message``; ``notes``: remarks
+      such as why no state was simulated.
+    """
 
     job_id: str
     name: str
@@ -156,9 +203,12 @@ class JobResult:
 
     @property
     def ok(self) -> bool:
+        """True if the job COMPLETED (FAILED and CANCELLED jobs are not ok)."""
         return self.status == JobState.COMPLETED.value
 
     def to_json(self) -> dict:
+        """Every field as a JSON-ready dict (the body of a ``/qnb/control`` result reply); ``wall_ms`` and
+        ``compile_ms`` are rounded to 3 decimals, fragments and attempts become lists of dicts."""
         return {
             "job_id": self.job_id, "name": self.name, "status": self.status, "counts": self.counts,
             "shots": self.shots, "measured_fidelity": self.measured_fidelity,
