@@ -18,25 +18,41 @@ from typing import Union
 
 from .ir import ParamExpr
 
-__all__ = ["Sym", "Value", "ExprError", "CONSTANTS", "binary", "unary", "call_function", "to_param",
-           "sym_name", "python_to_qasm", "canonical_param_text", "is_number", "PARAM_RESERVED"]
+__all__ = ["Sym", "Value", "ExprError", "LimitError", "CONSTANTS", "binary", "unary", "call_function", "to_param",
+           "sym_name", "python_to_qasm", "canonical_param_text", "is_number", "PARAM_RESERVED", "bounded",
+           "check_text_depth", "nesting_bound"]
 
 
 class ExprError(Exception):
     """An expression problem; the lowering turns it into a located QasmError/UnsupportedConstructError."""
+
+    #: the setting that bounds what went wrong (``"parse.max_magnitude"``), for :class:`LimitError`
+    limit: str | None = None
 
     def __init__(self, message: str, construct: str = "expression", unsupported: bool = False) -> None:
         super().__init__(message)
         self.message, self.construct, self.unsupported = message, construct, unsupported
 
 
+class LimitError(ExprError):
+    """A bound of :mod:`qnb.circuits.limits` was exceeded; whoever catches it adds the location."""
+
+    def __init__(self, message: str, limit: str, construct: str = "limit") -> None:
+        super().__init__(message, construct=construct)
+        self.limit = limit
+
+
 class Sym:
-    """A real-valued expression over ``input`` parameters (a Python ``ast`` expression node)."""
+    """A real-valued expression over ``input`` parameters (a Python ``ast`` expression node).
 
-    __slots__ = ("node",)
+    ``depth`` and ``size`` (nodes) are tracked as the expression grows, so a program that doubles an
+    expression in a loop (``b = b + b``) is stopped at ``parse.max_expression_depth`` levels or
+    ``16 x`` that many nodes instead of printing an exponentially long parameter."""
 
-    def __init__(self, node: ast.expr) -> None:
-        self.node = node
+    __slots__ = ("node", "depth", "size", "param")
+
+    def __init__(self, node: ast.expr, depth: int = 1, size: int = 1) -> None:
+        self.node, self.depth, self.size, self.param = node, depth, size, None
 
     def text(self) -> str:
         return ast.unparse(self.node)
@@ -76,6 +92,33 @@ def sym_name(name: str) -> Sym:
     return Sym(ast.Name(id=name, ctx=ast.Load()))
 
 
+def _sym(node: ast.expr, *parts: Value) -> Sym:
+    """A Sym for ``node`` built over ``parts`` (operands), within the depth and size bounds."""
+    depth = 1 + max((p.depth if isinstance(p, Sym) else 1) for p in parts)
+    size = 1 + sum((p.size if isinstance(p, Sym) else 1) for p in parts)
+    limit = _limits.current().limits.max_expression_depth
+    if depth > limit or size > 16 * limit:
+        raise LimitError(f"a parameter expression grows beyond {limit} levels or {16 * limit} terms",
+                         "parse.max_expression_depth", construct="parameter expression")
+    return Sym(node, depth, size)
+
+
+def bounded(v: Value) -> Value:
+    """``v`` if it is a finite number within ``parse.max_magnitude`` (or not a number), else LimitError."""
+    if v.__class__ is float or v.__class__ is int:
+        limit = _limits.current().limits.max_magnitude
+        if not -limit <= v <= limit:  # also catches inf and nan
+            raise LimitError(f"value {_short(v)} is beyond the largest magnitude allowed ({limit:g})",
+                             "parse.max_magnitude", construct="numeric range")
+    return v
+
+
+def _short(v) -> str:
+    if isinstance(v, int) and v.bit_length() > 200:
+        return f"~2**{v.bit_length()}"
+    return repr(v)
+
+
 def _node(v: Value) -> ast.expr:
     if isinstance(v, Sym):
         return v.node
@@ -107,7 +150,11 @@ def binary(op: str, a: Value, b: Value) -> Value:
         if op not in _PY_BINOP:
             raise ExprError(f"operator '{op}' cannot be applied to an input parameter: its value is only known "
                             "at run time", construct="runtime classical computation", unsupported=True)
-        return Sym(ast.BinOp(left=_node(a), op=_PY_BINOP[op](), right=_node(b)))
+        return _sym(ast.BinOp(left=_node(a), op=_PY_BINOP[op](), right=_node(b)), a, b)
+    return bounded(_binary(op, a, b))
+
+
+def _binary(op: str, a, b):
     try:
         if op == "+":
             return a + b
@@ -124,6 +171,7 @@ def binary(op: str, a: Value, b: Value) -> Value:
                 return _int_mod(a, b)
             return math.fmod(a, b)
         if op == "**":
+            _check_power(a, b)
             r = a ** b
             if isinstance(r, complex):
                 raise ExprError(f"{a} ** {b} is not real")
@@ -137,19 +185,47 @@ def binary(op: str, a: Value, b: Value) -> Value:
         if op in ("&", "|", "^", "<<", ">>"):
             if not (isinstance(a, int) and isinstance(b, int)):
                 raise ExprError(f"operator '{op}' needs integer operands, got {a!r} and {b!r}")
-            return {"&": a & b, "|": a | b, "^": a ^ b, "<<": a << b if b >= 0 else 0,
-                    ">>": a >> b if b >= 0 else 0}[op]
+            if op == "<<" and a and b > 0 and abs(a).bit_length() + b > _magnitude_bits():
+                raise _too_large(f"{a} << {b}")
+            if op in ("<<", ">>"):
+                if b < 0:
+                    return 0
+                return a << b if op == "<<" else a >> b
+            return {"&": a & b, "|": a | b, "^": a ^ b}[op]
     except ZeroDivisionError:
-        raise ExprError(f"division by zero in {a!r} {op} {b!r}") from None
-    except OverflowError:
-        raise ExprError(f"overflow in {a!r} {op} {b!r}") from None
+        raise ExprError(f"division by zero in {_short(a)} {op} {_short(b)}") from None
+    except (OverflowError, ValueError, TypeError) as e:
+        raise ExprError(f"{_short(a)} {op} {_short(b)} cannot be evaluated: {e}") from None
     raise ExprError(f"unsupported operator '{op}'")
+
+
+def _magnitude_bits() -> float:
+    return math.log2(_limits.current().limits.max_magnitude) + 1
+
+
+def _too_large(what: str) -> LimitError:
+    limit = _limits.current().limits.max_magnitude
+    return LimitError(f"{what} is beyond the largest magnitude allowed ({limit:g})", "parse.max_magnitude",
+                      construct="numeric range")
+
+
+def _check_power(a, b) -> None:
+    """Refuse ``a ** b`` whose result would exceed the magnitude bound, before computing it."""
+    if isinstance(a, bool) or isinstance(b, bool) or not is_number(a) or not is_number(b):
+        return
+    mag = abs(a)
+    if mag > 1 and b > 0:
+        if b * math.log(mag) > math.log(_limits.current().limits.max_magnitude):
+            raise _too_large(f"{_short(a)} ** {_short(b)}")
+    elif 0 < mag < 1 and b < 0:
+        if -b * -math.log(mag) > math.log(_limits.current().limits.max_magnitude):
+            raise _too_large(f"{_short(a)} ** {_short(b)}")
 
 
 def unary(op: str, a: Value) -> Value:
     if op == "-":
         if isinstance(a, Sym):
-            return Sym(ast.UnaryOp(op=ast.USub(), operand=a.node))
+            return _sym(ast.UnaryOp(op=ast.USub(), operand=a.node), a)
         return -a
     if isinstance(a, Sym):
         raise ExprError(f"operator '{op}' cannot be applied to an input parameter",
@@ -168,7 +244,8 @@ def call_function(name: str, args: list[Value]) -> Value:
     name = _FUNC_ALIASES.get(name, name)
     if any(isinstance(a, Sym) for a in args):
         if name in _SYM_FUNCS and len(args) == 1:
-            return Sym(ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[_node(args[0])], keywords=[]))
+            return _sym(ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[_node(args[0])], keywords=[]),
+                        args[0])
         if name == "pow" and len(args) == 2:
             return binary("**", args[0], args[1])
         raise ExprError(f"function '{name}' cannot be applied to an input parameter",
@@ -178,15 +255,17 @@ def call_function(name: str, args: list[Value]) -> Value:
            "ceiling": math.ceil, "floor": math.floor}
     try:
         if name in one and len(args) == 1:
-            return one[name](args[0])
+            if not is_number(args[0]):
+                raise ExprError(f"function '{name}' needs a number, got {args[0]!r}", construct="function call")
+            return bounded(one[name](args[0]))
         if name == "mod" and len(args) == 2:
             return binary("%", args[0], args[1])
         if name == "pow" and len(args) == 2:
             return binary("**", args[0], args[1])
         if name == "popcount" and len(args) == 1 and isinstance(args[0], int):
             return bin(args[0] & ((1 << 64) - 1)).count("1")
-    except (ValueError, OverflowError) as e:
-        raise ExprError(f"{name}({', '.join(map(repr, args))}): {e}") from None
+    except (ValueError, OverflowError, TypeError) as e:
+        raise ExprError(f"{name}({', '.join(map(_short, args))}): {e}") from None
     raise ExprError(f"unknown function '{name}' with {len(args)} argument(s)", construct="function call")
 
 
@@ -197,12 +276,15 @@ def to_param(v: Value):
             raise ExprError(f"gate parameter is not finite: {v}")
         return v
     if isinstance(v, Sym):
+        if v.param is not None:  # the same expression object in many gates: one ParamExpr
+            return v.param
         text = v.text()
         try:
-            return ParamExpr(text)
+            v.param = ParamExpr(text)
         except (ArithmeticError, ValueError) as e:
             raise ExprError(f"parameter expression '{text}' cannot be evaluated (qnb checks it with every "
                             f"parameter set to 1.0): {e}") from None
+        return v.param
     if isinstance(v, (int, float)):
         f = float(v)
         if not math.isfinite(f):
@@ -227,6 +309,7 @@ def python_to_qasm(node: ast.AST, floats_only: bool = False):
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             return None
+        bounded(node.value)
         if isinstance(node.value, int) and not floats_only:
             return q.IntegerLiteral(node.value)
         return q.FloatLiteral(float(node.value))
@@ -273,16 +356,33 @@ def eval_qasm_static(node, env: dict[str, Value]) -> Value:
     raise ExprError(f"unsupported expression {type(node).__name__}")
 
 
+def nesting_bound(text: str) -> int:
+    """Upper bound on the depth of the expression tree of Python-syntax ``text`` (operators + parentheses)."""
+    return sum(map(text.count, "+-*/%(~"))
+
+
+def check_text_depth(text: str) -> None:
+    """LimitError when Python-syntax ``text`` may nest deeper than ``parse.max_expression_depth``
+    (Python's own parser recurses, and gives up with RecursionError or MemoryError)."""
+    limit = _limits.current().limits.max_expression_depth
+    if len(text) > limit and nesting_bound(text) > limit:
+        raise LimitError(f"parameter expression of {len(text)} characters nests deeper than {limit} levels",
+                         "parse.max_expression_depth", construct="parameter expression")
+
+
 def canonical_param_text(text: str, names: dict[str, str] | None = None) -> Value:
     """Parse Python-syntax parameter text into a value (folding constants, renaming names).
 
     ``names`` maps the identifiers that may appear to circuit parameter names; integers are read
     as floats (Python division semantics, which is what qiskit and ParamExpr use).
     """
+    check_text_depth(text)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise ExprError(f"cannot parse parameter expression '{text}': {e.msg}") from None
+        raise ExprError(f"cannot parse parameter expression '{text[:200]}': {e.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExprError(f"parameter expression of {len(text)} characters is too complex to parse") from None
     qnode = python_to_qasm(tree, floats_only=True)
     if qnode is None:
         raise ExprError(f"unsupported element in parameter expression '{text}'")
@@ -294,3 +394,6 @@ def canonical_param_text(text: str, names: dict[str, str] | None = None) -> Valu
                 raise ExprError(f"unknown name '{n.id}' in parameter expression '{text}'")
             env[n.id] = sym_name((names or {}).get(n.id, n.id))
     return eval_qasm_static(qnode, env)
+
+
+from . import limits as _limits  # noqa: E402  (circular: limits uses ExprError)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from .expr import ExprError, Sym, Value, unary
+from . import limits as _limits
+from .expr import ExprError, LimitError, Sym, Value, unary
 from .ir import Operation
 
 __all__ = ["GPHASE", "gphase", "control", "negcontrol", "inverse", "power", "split_controlled", "named_controlled"]
@@ -199,6 +200,10 @@ def power(ops: list[Operation], k: Value) -> list[Operation]:
         raise ExprError(f"pow(k) @ needs a number, got {k!r}", construct="pow @")
     if float(k).is_integer():
         k = int(k)
+        limit = _limits.current().limits.max_operations
+        if abs(k) * max(len(ops), 1) > limit:
+            raise LimitError(f"pow({k}) @ repeats the gate into more than {limit} operations",
+                             "parse.max_operations", construct="pow @")
         if k >= 0:
             return list(ops) * k
         return inverse(ops) * (-k)

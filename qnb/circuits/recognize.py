@@ -19,6 +19,9 @@ from .ir import Operation
 
 __all__ = ["body_matches_gate", "SAMPLE_POINTS"]
 
+#: A body longer than this is never taken for a library gate (its unitary is not even computed).
+MAX_BODY_OPS = 256
+
 #: Generic parameter values (irrational-looking, no symmetry) at which definitions are compared.
 SAMPLE_POINTS = ((0.3719, -1.2107, 2.0303, 0.5927), (1.9123, 0.4337, -0.6701, -2.2919),
                  (-2.7077, 2.9511, 1.1353, 0.0617))
@@ -34,7 +37,7 @@ def body_matches_gate(name: str, body: Callable[[tuple[float, ...]], list[Operat
     for point in points:
         params = tuple(point[: info.num_params])
         ops = body(params)
-        if any(op.name in ("measure", "reset") for op in ops):
+        if len(ops) > MAX_BODY_OPS or any(op.name in ("measure", "reset") for op in ops):
             return False
         got = ops_unitary(ops, info.num_qubits)
         want = Operator(qiskit_gate(Operation(name, tuple(range(info.num_qubits)), (), params))).data
