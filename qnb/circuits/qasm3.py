@@ -11,6 +11,12 @@ timing (``delay``, ``box``, durations, ``stretch``) or pulse-level definitions (
 raises :class:`~qnb.errors.UnsupportedConstructError` naming the construct with its line/column;
 semantic mistakes (undeclared names, bad indices, wrong arity) raise :class:`~qnb.errors.QasmError`.
 Quantum operands and gate calls live in :mod:`.qasm3_quantum`.
+
+Executing a program at compile time is where a hostile one does its damage, so every unit of
+work is bounded while it happens (:mod:`.limits`): register sizes before labels exist, each
+loop's trip count before it starts, every literal and constant result (``parse.max_magnitude``),
+the live operation count across inlined gate bodies, the total of loop iterations plus gate and
+subroutine expansions (``parse.max_operations``), and the deadline at every statement.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ from openqasm3 import ast as A
 
 from ..errors import QasmError, UnsupportedConstructError
 from .builder import CircuitBuilder
-from .expr import (CONSTANTS, PARAM_RESERVED, ExprError, Sym, Value, binary, call_function, sym_name, unary)
+from .expr import (CONSTANTS, PARAM_RESERVED, ExprError, LimitError, Sym, Value, binary, bounded, call_function,
+                   sym_name, unary)
+from .includes import read_include, resolve_include
 from .ir import Circuit
 from .library import LIBRARIES
+from .limits import ParseLimits, activate, current, deep_recursion, prescan
 from .qasm3_parse import line_starts, parse_qasm3
 from .qasm3_quantum import QuantumLowering
 from .qasm3_scope import (BITS, CONST, DEF, GATE, INPUT, QUBITS, VAR, Bits, GateDef, Scope, SubroutineDef, Symbol,
@@ -33,8 +42,8 @@ from .qasm3_scope import (BITS, CONST, DEF, GATE, INPUT, QUBITS, VAR, Bits, Gate
 
 __all__ = ["loads_qasm3", "lower_program"]
 
-#: Guard against runaway unrolling (``for i in [0:1000000000] {}``).
-MAX_LOOP_ITERATIONS = 10_000_000
+#: Default bound on one loop's trip count (``parse.max_loop_iterations``); the active limits decide.
+MAX_LOOP_ITERATIONS = ParseLimits().max_loop_iterations
 
 
 class _Break(Exception):
@@ -76,7 +85,16 @@ class Lowering(QuantumLowering):
     """Walks one program (and the files it includes) and fills a :class:`CircuitBuilder`."""
 
     def __init__(self, text: str, file: str | None, base_dir: Path | None) -> None:
-        self.builder = CircuitBuilder()
+        self.budget = current()
+        self.limits = self.budget.limits
+        self.builder = CircuitBuilder(self.limits)
+        #: operations held in gate-body sinks (not yet in the builder), for the live operation bound
+        self.pending_ops = 0
+        #: loop iterations + gate and subroutine expansions so far (bounded by parse.max_operations)
+        self.work = 0
+        #: memoised gate-body expansions (see QuantumLowering.inline_gate)
+        self.inline_cache: dict = {}
+        self.inline_cached_ops = 0
         self.global_scope = Scope()
         self.scope = self.global_scope
         self.library: dict = {}
@@ -88,6 +106,7 @@ class Lowering(QuantumLowering):
         self.loop_iterations = 0
         self.dropped_global_phase = False
         self.base_dir = base_dir
+        self.include_dirs = self.limits.include_dirs(base_dir)
         self.included: set[str] = set()
         self._set_file(text, file)
 
@@ -107,14 +126,28 @@ class Lowering(QuantumLowering):
                 col = rel
         return line, col + 1
 
-    def err(self, node, message: str, construct: str, unsupported: bool = False) -> QasmError:
+    def err(self, node, message: str, construct: str, unsupported: bool = False, limit: str | None = None
+            ) -> QasmError:
         line, col = self.loc(node)
         fields = {"file": self.file} if self.file else {}
+        if limit:
+            fields["limit"] = limit
         cls = UnsupportedConstructError if unsupported else QasmError
         return cls(message, line=line, column=col, construct=construct, **fields)
 
     def expr_err(self, node, e: ExprError) -> QasmError:
-        return self.err(node, e.message, e.construct, e.unsupported)
+        return self.err(node, e.message, e.construct, e.unsupported, e.limit)
+
+    def spend(self, node) -> None:
+        """One unit of unrolling work (a loop iteration, a gate or subroutine expansion), and the deadline."""
+        self.work += 1
+        if self.work > self.limits.max_operations:
+            raise self.err(node, f"unrolling takes more than {self.limits.max_operations} steps (loop iterations "
+                                 "and gate/subroutine expansions)", "unrolling limit", limit="parse.max_operations")
+        try:
+            self.budget.tick()
+        except LimitError as e:
+            raise self.expr_err(node, e) from None
 
     # ------------------------------------------------------------------- entry
     def run(self, program) -> None:
@@ -126,18 +159,22 @@ class Lowering(QuantumLowering):
 
     def _prescan_physical(self, program) -> None:
         """Physical qubits ``$n`` get dense indices in increasing ``n`` (stable under reordering)."""
-        found: set[str] = set()
+        found: dict[str, object] = {}
         stack = [program]
         while stack:
             node = stack.pop()
             if isinstance(node, A.Identifier):
                 if node.name.startswith("$"):
-                    found.add(node.name)
+                    found.setdefault(node.name, node)
             elif isinstance(node, list):
                 stack.extend(node)
             elif isinstance(node, A.QASMNode):
                 stack.extend(v for k, v in vars(node).items() if k != "span" and isinstance(v, (list, A.QASMNode)))
-        for label in sorted(found, key=lambda s: int(s[1:]) if s[1:].isdigit() else -1):
+        labels = sorted(found, key=lambda s: int(s[1:]) if s[1:].isdigit() else -1)
+        if len(labels) > self.limits.max_qubits:
+            self._check_count(found[labels[self.limits.max_qubits]], self.builder.check_qubits, len(labels),
+                              f"using {len(labels)} physical qubits")
+        for label in labels:
             (idx,) = self.builder.add_qubits([label])
             self.physical[label] = idx
 
@@ -146,6 +183,10 @@ class Lowering(QuantumLowering):
             self.statement(st)
 
     def statement(self, node) -> None:
+        try:
+            self.budget.tick()
+        except LimitError as e:
+            raise self.expr_err(node, e) from None
         handler = getattr(self, "s_" + type(node).__name__, None)
         if handler is None:
             raise self.err(node, f"statement '{type(node).__name__}' is not supported", type(node).__name__,
@@ -194,11 +235,11 @@ class Lowering(QuantumLowering):
 
     def _value(self, node) -> Value:
         if isinstance(node, (A.IntegerLiteral, A.FloatLiteral)):
-            return node.value
+            return bounded(node.value)
         if isinstance(node, A.BooleanLiteral):
             return bool(node.value)
         if isinstance(node, A.BitstringLiteral):
-            return node.value
+            return bounded(node.value)
         if isinstance(node, A.Identifier):
             return self._name_value(node)
         if isinstance(node, A.BinaryExpression):
@@ -311,18 +352,20 @@ class Lowering(QuantumLowering):
                 self.library.setdefault(name, gate)
                 self.library_source.setdefault(name, fname)
             return
-        base = self.base_dir if self.base_dir is not None else Path.cwd()
-        path = (base / fname)
-        if not path.is_file():
-            raise self.err(node, f"cannot find include file '{fname}' (looked in {base})", "include")
-        key = str(path.resolve())
-        if key in self.included:
-            return
-        self.included.add(key)
-        text = path.read_text(encoding="utf-8")
-        program = parse_qasm3(text, file=str(path))
+        try:
+            path = resolve_include(fname, self.include_dirs)
+            key = str(path)
+            if key in self.included:
+                return
+            self.included.add(key)
+            text = read_include(path, fname, self.budget)
+        except ExprError as e:
+            raise self.expr_err(node, e) from None
+        _, depth = prescan(text, self.limits, 3, file=fname)
+        with deep_recursion(depth):
+            program = parse_qasm3(text, file=fname, quote=False)
         saved = (self.text, self.file, self.starts)
-        self._set_file(text, str(path))
+        self._set_file(text, fname)
         try:
             self.block(program.statements)
         finally:
@@ -336,7 +379,10 @@ class Lowering(QuantumLowering):
             n = self.static_int(node.size, "register size")
             if n < 1:
                 raise self.err(node, f"qubit register '{name}' must have at least one qubit", "register size")
+            self._check_count(node, self.builder.check_qubits, n, f"qubit register '{name}'")
             labels, register = [f"{name}[{i}]" for i in range(n)], True
+        if not register:
+            self._check_count(node, self.builder.check_qubits, 1, f"qubit '{name}'")
         idx = self.builder.add_qubits(labels)
         self.declare(node.qubit, Symbol(QUBITS, (tuple(idx), register), node))
 
@@ -349,10 +395,19 @@ class Lowering(QuantumLowering):
             n = self.static_int(size_node, "register size")
             if n < 1:
                 raise self.err(node, f"bit register '{name}' must have at least one bit", "register size")
+            self._check_count(node, self.builder.check_clbits, n, f"bit register '{name}'")
             labels, register = [f"{name}[{i}]" for i in range(n)], True
+        if not register:
+            self._check_count(node, self.builder.check_clbits, 1, f"bit '{name}'")
         idx = tuple(self.builder.add_clbits(labels, hidden=hidden))
         self.declare(ident, Symbol(BITS, (idx, register), node))
         return idx
+
+    def _check_count(self, node, check, n: int, what: str) -> None:
+        try:
+            check(n, what)
+        except LimitError as e:
+            raise self.expr_err(node, e) from None
 
     def s_ClassicalDeclaration(self, node) -> None:
         t, init = node.type, node.init_expression
@@ -537,7 +592,12 @@ class Lowering(QuantumLowering):
             step = 1 if s.step is None else self.static_int(s.step, "range step")
             if step == 0:
                 raise self.err(s.step, "range step must not be zero", "for loop range")
-            return list(range(start, end + (1 if step > 0 else -1), step))
+            values = range(start, end + (1 if step > 0 else -1), step)  # lazy: never materialised
+            limit = self.limits.max_loop_iterations
+            if len(values) > limit:
+                raise self.err(node, f"this loop runs {len(values)} iterations; the limit is {limit}",
+                               "loop trip count", limit="parse.max_loop_iterations")
+            return values
         if isinstance(s, A.DiscreteSet):
             return [self.value(v) for v in s.values]
         if isinstance(s, A.Identifier):
@@ -553,9 +613,7 @@ class Lowering(QuantumLowering):
         name = node.identifier.name
         for v in values:
             self.loop_iterations += 1
-            if self.loop_iterations > MAX_LOOP_ITERATIONS:
-                raise self.err(node, f"more than {MAX_LOOP_ITERATIONS} loop iterations while unrolling",
-                               "loop unrolling limit")
+            self.spend(node)
             v = self._cast_at(node.type, v, node)
             try:
                 self.in_block(node.block, **{name: Symbol(VAR, v, node)})
@@ -629,6 +687,7 @@ class Lowering(QuantumLowering):
                            "recursive subroutine", unsupported=True)
         if self.gate_stack:
             raise self.err(node, "subroutines cannot be called inside a gate body", "subroutine call")
+        self.spend(node)
         names: dict[str, Symbol] = {}
         for formal, actual in zip(sdef.arguments, arg_nodes):
             if isinstance(formal, A.QuantumArgument):
@@ -716,12 +775,18 @@ def lower_program(program, text: str, *, name: str = "circuit", file: str | None
 
 
 def loads_qasm3(text: str, *, name: str = "circuit", file: str | None = None, base_dir: Path | None = None,
-                fast: bool = True) -> Circuit:
-    """OpenQASM 3 text -> Circuit. Straight-line programs take the fast path (same result, no ANTLR)."""
-    if fast:
-        from .qasm3_fast import try_fast
-        circuit = try_fast(text, name=name)
-        if circuit is not None:
-            return circuit
-    program = parse_qasm3(text, file=file)
-    return lower_program(program, text, name=name, file=file, base_dir=base_dir)
+                fast: bool = True, limits: ParseLimits | None = None) -> Circuit:
+    """OpenQASM 3 text -> Circuit. Straight-line programs take the fast path (same result, no ANTLR).
+
+    ``limits`` (default: the active ones, or ``ParseSettings()``) bound the work; the text is
+    pre-scanned (literals, nesting) before ANTLR sees it."""
+    with activate(limits) as budget:
+        if fast:
+            from .qasm3_fast import try_fast
+            circuit = try_fast(text, name=name)
+            if circuit is not None:
+                return circuit
+        _, depth = prescan(text, budget.limits, 3, file=file)
+        with deep_recursion(depth):
+            program = parse_qasm3(text, file=file)
+            return lower_program(program, text, name=name, file=file, base_dir=base_dir)

@@ -6,9 +6,12 @@ circuits, :func:`qnb.circuits.to_qasm3` output) are straight-line, and this modu
 that subset with regular expressions, through the same :class:`CircuitBuilder`, library tables and
 expression evaluator as the AST lowering.
 
-It never reports errors: at the first statement it does not fully understand, or anything the AST
-path would reject, it returns ``None`` and the caller runs the full parser, which produces the result
-or the located error. Tests check both paths give identical circuits.
+It never reports errors of its own: at the first statement it does not fully understand, or
+anything the AST path would reject, it returns ``None`` and the caller runs the full parser, which
+produces the result or the located error. Tests check both paths give identical circuits. The one
+exception are the bounds of :mod:`.limits` (qubit, bit and operation counts, magnitudes, the
+deadline), which it reports itself, located at the statement: they mean the same on both paths,
+and a large program should not be handed to the slow parser only to be rejected there.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import keyword
 import re
 
 from .builder import CircuitBuilder
-from .expr import CONSTANTS, PARAM_RESERVED, ExprError, Sym, eval_qasm_static, python_to_qasm, sym_name
+from .expr import (CONSTANTS, PARAM_RESERVED, ExprError, LimitError, Sym, bounded, eval_qasm_static, nesting_bound,
+                   python_to_qasm, sym_name)
 from .gates import GATES
 from .ir import Circuit, Operation
 from .library import BUILTINS, LIBRARIES, QNB_GATE_DEFS
+from .limits import current, located
 from .modifiers import GPHASE
 from .names import QASM_KEYWORDS
 
@@ -30,6 +35,8 @@ __all__ = ["try_fast"]
 _ID = r"[A-Za-z_][A-Za-z0-9_]*"
 _OPND = rf"({_ID})\s*(?:\[\s*(\d+)\s*\])?"
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_LONG_LITERAL = "(?<![A-Za-z0-9_])[0-9][0-9A-Za-z_]{%d}"
 _WS = re.compile(r"\s*")
 _HEADER = re.compile(r"OPENQASM\s+3(?:\.\d+)?\Z")
 _INCLUDE = re.compile(r'include\s+"([^"]*)"\Z')
@@ -53,7 +60,10 @@ class _Unsupported(Exception):
 
 class _Fast:
     def __init__(self) -> None:
-        self.b = CircuitBuilder()
+        self.budget = current()
+        self.b = CircuitBuilder(self.budget.limits)
+        self.max_depth = self.budget.limits.max_expression_depth
+        self.max_mag = self.budget.limits.max_magnitude
         self.qregs: dict[str, tuple[tuple[int, ...], bool]] = {}
         self.cregs: dict[str, tuple[tuple[int, ...], bool]] = {}
         self.inputs: dict[str, Sym] = {}
@@ -91,10 +101,14 @@ class _Fast:
         if m:
             v = float(m.group(2)) if any(ch in m.group(2) for ch in ".eE") else int(m.group(2))
             value = -v if m.group(1) else v
+            if not -self.max_mag <= value <= self.max_mag:
+                bounded(value)  # raises the LimitError
         else:
+            if len(text) > self.max_depth and nesting_bound(text) > self.max_depth:
+                raise _Unsupported  # Python's parser would recurse: the full path's prescan reports it
             try:
                 tree = ast.parse(text.strip(), mode="eval")
-            except SyntaxError:
+            except (SyntaxError, RecursionError, MemoryError, ValueError):
                 raise _Unsupported from None
             node = python_to_qasm(tree)
             if node is None:
@@ -104,6 +118,8 @@ class _Fast:
                     raise _Unsupported
             try:
                 value = eval_qasm_static(node, self.inputs)
+            except LimitError:
+                raise
             except ExprError:
                 raise _Unsupported from None
             if isinstance(value, bool):
@@ -125,7 +141,7 @@ class _Fast:
     def statement(self, s: str, first: bool) -> None:
         cached = self.call_cache.get(s)
         if cached is not None:  # the same gate call again: it lowers the same way (no redeclarations)
-            self.b.ops.extend(cached)
+            self.b.ops.extend(cached)  # the operation bound is checked per statement by try_fast
             return
         head = s.split(None, 1)[0] if s else ""
         if head == "OPENQASM":
@@ -151,9 +167,10 @@ class _Fast:
             if size is None:
                 self.qregs[name] = (tuple(self.b.add_qubits([name])), False)
             else:
-                n = int(size)
+                n = _size(size)
                 if n < 1:
                     raise _Unsupported
+                self.b.check_qubits(n, f"qubit register '{name}'")
                 self.qregs[name] = (tuple(self.b.add_qubits([f"{name}[{i}]" for i in range(n)])), True)
             return
         if head.startswith(("bit", "creg")):
@@ -166,9 +183,10 @@ class _Fast:
             if size is None:
                 self.cregs[name] = (tuple(self.b.add_clbits([name])), False)
             else:
-                n = int(size)
+                n = _size(size)
                 if n < 1:
                     raise _Unsupported
+                self.b.check_clbits(n, f"bit register '{name}'")
                 self.cregs[name] = (tuple(self.b.add_clbits([f"{name}[{i}]" for i in range(n)])), True)
             return
         if head == "input":
@@ -193,7 +211,7 @@ class _Fast:
             if not m:
                 raise _Unsupported
             for q in self._operand(self.qregs, m.group(1), m.group(2))[0]:
-                self.b.emit_final(Operation("reset", (q,)))
+                self.b.ops.append(Operation("reset", (q,)))
             return
         if head.startswith("barrier"):
             self._barrier(s)
@@ -212,7 +230,7 @@ class _Fast:
         if len(qubits) != len(clbits):
             raise _Unsupported
         for q, c in zip(qubits, clbits):
-            self.b.emit_final(Operation("measure", (q,), (c,)))
+            self.b.ops.append(Operation("measure", (q,), (c,)))
 
     def _barrier(self, s: str) -> None:
         m = _BARRIER.match(s)
@@ -230,7 +248,7 @@ class _Fast:
                     seen.setdefault(q, None)
             qubits = tuple(seen)
         if qubits:
-            self.b.emit_final(Operation("barrier", qubits))
+            self.b.ops.append(Operation("barrier", qubits))
 
     def _call(self, s: str) -> None:
         m = _NAME.match(s)
@@ -263,7 +281,7 @@ class _Fast:
             if len(sizes) > 1:
                 raise _Unsupported
             rounds = [tuple(q[i] if reg else q[0] for q, reg in operands) for i in range(sizes.pop())]
-        emit, start = self.b.emit, len(self.b.ops)
+        emit, start = self.b.emit_unchecked, len(self.b.ops)
         for qubits in rounds:
             if len(qubits) > 1 and len(set(qubits)) != len(qubits):
                 raise _Unsupported
@@ -275,6 +293,8 @@ class _Fast:
                 for op in ops:
                     if op.name != GPHASE:
                         emit(op)
+            except LimitError:
+                raise
             except ExprError:
                 raise _Unsupported from None
         self.call_cache[s] = tuple(self.b.ops[start:])
@@ -293,6 +313,15 @@ class _Fast:
         if name is None or self._declared(name) or name in self.library:
             raise _Unsupported
         self.defined.add(name)
+
+
+def _size(digits: str) -> int:
+    """A register size (astronomically large ones stay large without building a huge int)."""
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
+def _blank(m: re.Match) -> str:
+    return _NOT_NEWLINE.sub(" ", m.group())
 
 
 def _split_args(text: str) -> list[str]:
@@ -314,12 +343,18 @@ def _split_args(text: str) -> list[str]:
 
 
 def try_fast(text: str, name: str = "circuit") -> Circuit | None:
-    """The circuit, or None when the program needs the full parser (or is invalid)."""
+    """The circuit, or None when the program needs the full parser (or is invalid).
+
+    Bounds of the active :class:`~qnb.circuits.limits.Budget` are enforced as located QasmErrors."""
     if not text.isascii() or any(ch in text for ch in "$@"):
         return None
-    code = _COMMENTS.sub(" ", text)
+    code = _COMMENTS.sub(_blank, text)  # same length: offsets stay valid for error positions
     fast = _Fast()
-    pos, n, first = 0, len(code), True
+    budget = fast.budget
+    digits = budget.limits.max_literal_digits
+    ops, max_ops = fast.b.ops, fast.b.max_ops
+    long_literal = None
+    pos, n, first, count = 0, len(code), True, 0
     try:
         while True:
             pos = _WS.match(code, pos).end()
@@ -338,8 +373,19 @@ def try_fast(text: str, name: str = "circuit") -> Circuit | None:
             stmt = code[pos:end].strip()
             if not stmt or "{" in stmt or "}" in stmt:
                 return None
+            if len(stmt) > digits:  # a literal beyond parse.max_literal_digits: the full path's prescan reports it
+                long_literal = long_literal or re.compile(_LONG_LITERAL % digits)
+                if long_literal.search(stmt):
+                    return None
+            count += 1
+            if not count & 255:
+                budget.check_deadline()
             fast.statement(stmt, first)
+            if len(ops) > max_ops:
+                raise fast.b.ops_error()
             pos, first = end + 1, False
     except _Unsupported:
         return None
+    except LimitError as e:
+        raise located(e, text, pos) from None
     return fast.b.build(name, "qasm3", text)

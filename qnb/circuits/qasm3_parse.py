@@ -5,13 +5,21 @@ message, no position). We drive the same ANTLR lexer/parser and the same AST vis
 error listener that raises :class:`~qnb.errors.QasmError` carrying ANTLR's message and 1-based
 line/column. Errors the visitor itself raises (``"L3:C4: 'break' statement outside loop"``) are
 converted too.
+
+ANTLR's Python runtime needs ~0.2 ms per token and recurses per nesting level, so callers run
+:func:`qnb.circuits.limits.prescan` first (size, literals, nesting), and the parse itself watches
+the deadline of the active :class:`~qnb.circuits.limits.Budget` at every consumed token and
+prediction. ``quote=False`` (included files) leaves the offending text out of syntax errors.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..errors import QasmError
+from .expr import LimitError
+from .limits import current
 
 __all__ = ["parse_qasm3", "line_starts"]
 
@@ -26,40 +34,83 @@ def line_starts(text: str) -> list[int]:
     return starts
 
 
-def _listener(file: str | None):
+def _listener(file: str | None, quote: bool = True):
     from antlr4.error.ErrorListener import ErrorListener
 
     class _Raise(ErrorListener):
         def syntaxError(self, recognizer, offendingSymbol, line, column, msg, e):  # noqa: N802 (ANTLR API)
-            token = getattr(offendingSymbol, "text", None)
             fields = {"file": file} if file else {}
+            if not quote:
+                raise QasmError("syntax error in an included file", line=line, column=column + 1,
+                                construct="syntax", **fields)
+            token = getattr(offendingSymbol, "text", None)
+            if isinstance(token, str) and len(token) > 80:
+                token = token[:80] + "..."
+            if len(msg) > 300:
+                msg = msg[:300] + "..."
             raise QasmError(f"syntax error: {msg}", line=line, column=column + 1, construct="syntax",
                             token=token, **fields)
 
     return _Raise()
 
 
-def parse_qasm3(text: str, file: str | None = None):
+@lru_cache(maxsize=1)
+def _classes():
+    from antlr4 import CommonTokenStream
+
+    class _WatchedStream(CommonTokenStream):
+        """Checks the deadline every 64 consumed tokens."""
+
+        budget = None
+
+        def consume(self):
+            self.budget.tick()
+            super().consume()
+
+    return _WatchedStream
+
+
+def parse_qasm3(text: str, file: str | None = None, quote: bool = True):
     """Return the ``openqasm3.ast.Program`` for ``text`` or raise a located QasmError."""
-    from antlr4 import CommonTokenStream, InputStream
+    from antlr4 import InputStream
     from openqasm3._antlr.qasm3Lexer import qasm3Lexer
     from openqasm3._antlr.qasm3Parser import qasm3Parser
     from openqasm3.parser import QASM3ParsingError, QASMNodeVisitor
 
-    listener = _listener(file)
+    budget = current()
+    listener = _listener(file, quote)
     lexer = qasm3Lexer(InputStream(text))
     lexer.removeErrorListeners()
     lexer.addErrorListener(listener)
-    parser = qasm3Parser(CommonTokenStream(lexer))
+    stream = _classes()(lexer)
+    stream.budget = budget
+    parser = qasm3Parser(stream)
     parser.removeErrorListeners()
     parser.addErrorListener(listener)
-    tree = parser.program()
+    interp = parser._interp
+    predict = interp.adaptivePredict
+
+    def watched_predict(input, decision, outer):  # noqa: A002 (ANTLR's names)
+        budget.tick()
+        return predict(input, decision, outer)
+
+    interp.adaptivePredict = watched_predict
+    fields = {"file": file} if file else {}
     try:
+        tree = parser.program()
+        budget.check_deadline()
         return QASMNodeVisitor().visitProgram(tree)
+    except LimitError as e:
+        tok = stream.LT(1) if stream.tokens else None
+        line = getattr(tok, "line", None)
+        column = getattr(tok, "column", None)
+        raise QasmError(e.message, line=line, column=None if column is None else column + 1,
+                        construct=e.construct, limit=e.limit, **fields) from None
     except QASM3ParsingError as e:
         m = _VISITOR_LOC.match(str(e))
-        fields = {"file": file} if file else {}
         if m:
-            raise QasmError(m.group(3), line=int(m.group(1)), column=int(m.group(2)) + 1, construct="syntax",
+            msg = m.group(3) if quote else "invalid statement in an included file"
+            raise QasmError(msg, line=int(m.group(1)), column=int(m.group(2)) + 1, construct="syntax",
                             **fields) from None
-        raise QasmError(f"invalid OpenQASM 3: {e}", construct="syntax", **fields) from None
+        raise QasmError("invalid OpenQASM 3" + (f": {str(e)[:300]}" if quote else " in an included file"),
+                        construct="syntax", **fields) from None

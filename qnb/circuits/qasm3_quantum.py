@@ -91,10 +91,13 @@ class QuantumLowering:
 
     # ------------------------------------------------------------------ emission
     def emit_ops(self, ops, node) -> None:
-        if self.sinks:
-            self.sinks[-1].extend(ops)
-            return
         b = self.builder
+        if self.sinks:  # inside a gate body: held until the call completes, but counted now
+            self.sinks[-1].extend(ops)
+            self.pending_ops += len(ops)
+            if self.pending_ops + len(b.ops) > b.max_ops:
+                raise self.expr_err(node, b.ops_error())
+            return
         for op in ops:
             if op.name == GPHASE:
                 self.dropped_global_phase = True
@@ -103,10 +106,6 @@ class QuantumLowering:
                 b.emit(op)
             except ExprError as e:
                 raise self.expr_err(node, e) from None
-        from .builder import MAX_OPERATIONS
-        if len(b.ops) > MAX_OPERATIONS:
-            raise self.err(node, f"the program expands to more than {MAX_OPERATIONS} operations",
-                           "unrolling limit")
 
     # ------------------------------------------------------------------- gates
     def s_QuantumGate(self, node) -> None:
@@ -215,8 +214,29 @@ class QuantumLowering:
         return gate.lower(params, qubits)
 
     def inline_gate(self, gdef: GateDef, params, qubits, node) -> list[Operation]:
+        """The ops of ``gdef``'s body for these arguments (read-only: the list may be shared).
+
+        A body sees only its arguments, constants and gates, which never change once declared, so
+        its expansion is memoised by (definition, typed parameters, qubits): nested definitions
+        that call each other twice (``gate g2 a { g1 a; g1 a; }``) cost linear, not exponential,
+        work. Failed expansions are not memoised."""
         if gdef.name in self.gate_stack:
             raise self.err(node, f"gate '{gdef.name}' is used inside its own definition", "recursive gate")
+        self.spend(node)
+        key = (id(gdef), tuple((p.__class__, p) for p in params), tuple(qubits))
+        cache = self.inline_cache
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        ops = self._inline(gdef, params, qubits)
+        self.inline_cached_ops += len(ops)
+        if len(cache) >= 4096 or self.inline_cached_ops > self.builder.max_ops:
+            cache.clear()
+            self.inline_cached_ops = len(ops)
+        cache[key] = ops
+        return ops
+
+    def _inline(self, gdef: GateDef, params, qubits) -> list[Operation]:
         names = {p: Symbol("const", v, gdef.node) for p, v in zip(gdef.params, params)}
         names.update({q: Symbol(QUBITS, ((i,), False), gdef.node) for q, i in zip(gdef.qubits, qubits)})
         outer = self.scope
@@ -227,7 +247,7 @@ class QuantumLowering:
             self.block(gdef.body)
             return self.sinks[-1]
         finally:
-            self.sinks.pop()
+            self.pending_ops -= len(self.sinks.pop())
             self.gate_stack.pop()
             self.scope = outer
 
@@ -244,7 +264,11 @@ class QuantumLowering:
                     return self.inline_gate(gdef, tuple(values), tuple(range(info.num_qubits)), gdef.node)
                 try:
                     gdef.recognized = body_matches_gate(gdef.name, body)
-                except (QasmError, ExprError, TypeError, ValueError):
+                except QasmError as e:
+                    if e.fields.get("limit"):  # a bound, not a mismatch: report it
+                        raise
+                    gdef.recognized = False
+                except (ExprError, TypeError, ValueError):
                     gdef.recognized = False  # not a fixed numeric matrix: inline it instead
         return gdef.recognized
 
