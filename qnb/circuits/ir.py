@@ -29,7 +29,7 @@ import operator
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Union
 
-__all__ = ["Operation", "Circuit", "ParamExpr", "ParamValue", "NON_GATE_OPS"]
+__all__ = ["Operation", "Circuit", "ParamExpr", "ParamValue", "NON_GATE_OPS", "check_runnable"]
 
 #: Operations that are not unitary gates.
 NON_GATE_OPS = frozenset({"measure", "reset", "barrier"})
@@ -81,7 +81,12 @@ class ParamExpr:
     expr: str
 
     def __post_init__(self) -> None:
-        tree = ast.parse(self.expr, mode="eval")
+        if not isinstance(self.expr, str) or len(self.expr) > 100_000 or sum(map(self.expr.count, "+-*/%(~")) > 10_000:
+            raise ValueError("parameter expression is not text of at most 100,000 characters and 10,000 operators")
+        try:
+            tree = ast.parse(self.expr, mode="eval")
+        except (RecursionError, MemoryError):
+            raise ValueError("parameter expression nests too deeply") from None
         # validate the grammar once, with every free name set to 1.0
         _eval_expr(tree, {n: 1.0 for n in _names(tree)})
 
@@ -127,6 +132,33 @@ class Operation:
         if self.ctrl_qubits:
             d["ctrl_qubits"] = self.ctrl_qubits
         return d
+
+
+def check_runnable(circuit: "Circuit", parameters: Mapping[str, float] | None = None) -> "Circuit":
+    """The circuit-level checks before a circuit is run (or submitted to a mesh).
+
+    At least one qubit; every numeric gate parameter a finite number; when ``parameters`` are given
+    (they must then name exactly the circuit's parameters) they are bound and every resulting angle
+    must be finite. Returns the bound circuit (or ``circuit`` when ``parameters`` is None). Raises
+    :class:`~qnb.errors.QasmError` (``construct`` ``"empty circuit"`` or ``"parameter"``) or
+    ``KeyError`` for unknown/missing parameter names, as :meth:`Circuit.bind` does."""
+    from ..errors import QasmError
+    if circuit.num_qubits < 1:
+        raise QasmError("the circuit declares no qubits; there is nothing to run", construct="empty circuit")
+    for i, op in enumerate(circuit.operations):
+        for p in op.params:
+            if not isinstance(p, ParamExpr) and not math.isfinite(p):
+                raise QasmError(f"operation {i} ({op.name}) has a non-finite parameter {p!r}", construct="parameter",
+                                operation=i)
+    if parameters is None:
+        return circuit
+    return circuit.bind(parameters)
+
+
+def _show(env: Mapping[str, float]) -> str:
+    items = list(env.items())
+    text = ", ".join(f"{k}={v!r}" for k, v in items[:5])
+    return text + (", ..." if len(items) > 5 else "") if items else "no parameters"
 
 
 def _canon_float(x: float) -> float:
@@ -184,7 +216,12 @@ class Circuit:
 
     # -------------------------------------------------------------- binding
     def bind(self, values: Mapping[str, float] | None = None, **kw: float) -> "Circuit":
-        """Return a copy with every :class:`ParamExpr` evaluated; unknown/missing names raise."""
+        """Return a copy with every :class:`ParamExpr` evaluated.
+
+        Unknown or missing names raise ``KeyError``; a value that is not a finite real number, or a
+        gate angle that evaluates to something non-finite (``1/theta`` at 0, ``exp(1e6)``), raises
+        :class:`~qnb.errors.QasmError` (``construct="parameter"``) naming the parameter or gate."""
+        from ..errors import QasmError
         env = dict(values or {}, **kw)
         unknown = set(env) - set(self.parameters)
         if unknown:
@@ -192,10 +229,28 @@ class Circuit:
         missing = [p for p in self.parameters if p not in env]
         if missing:
             raise KeyError(f"missing value for parameter(s) {missing}")
+        for k, v in env.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise QasmError(f"parameter {k!r} must be a finite real number, got {v!r:.80}", construct="parameter",
+                                parameter=k)
+        env = {k: float(v) for k, v in env.items()}
+
+        def value(i: int, op: Operation, p: ParamExpr) -> float:
+            try:
+                x = p.evaluate(env)
+            except (ArithmeticError, ValueError) as e:
+                x, why = math.nan, str(e)
+            else:
+                why = "not finite"
+            if not math.isfinite(x):
+                raise QasmError(f"operation {i} ({op.name}): parameter '{p.expr[:200]}' is {why} with "
+                                f"{_show(env)}", construct="parameter", operation=i)
+            return x
+
         ops = tuple(
-            replace(op, params=tuple(p.evaluate(env) if isinstance(p, ParamExpr) else p for p in op.params))
+            replace(op, params=tuple(value(i, op, p) if isinstance(p, ParamExpr) else p for p in op.params))
             if op.is_symbolic else op
-            for op in self.operations
+            for i, op in enumerate(self.operations)
         )
         return replace(self, operations=ops, parameters=())
 
