@@ -256,18 +256,37 @@ class Circuit:
 
     # ------------------------------------------------------------ identity
     def canonical_json(self) -> str:
-        """Canonical JSON of the semantic content: no names, labels, comments or formatting."""
-        body = {
-            "num_qubits": self.num_qubits,
-            "num_clbits": self.num_clbits,
-            "parameters": sorted(self.parameters),
-            "ops": [op.to_json() for op in self.operations],
-        }
-        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+        """Canonical JSON of the semantic content: no names, labels, comments or formatting.
+
+        Exactly ``json.dumps({"num_qubits", "num_clbits", "parameters", "ops"}, sort_keys=True,
+        separators=(",", ":"))``, written piecewise (see :meth:`_canonical_chunks`)."""
+        return "".join(self._canonical_chunks())
 
     def fingerprint(self) -> str:
         """Stable SHA-256 over :meth:`canonical_json` (GOV-4 result cache key component)."""
-        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+        h = hashlib.sha256()
+        for chunk in self._canonical_chunks():
+            h.update(chunk.encode())
+        return h.hexdigest()
+
+    def _canonical_chunks(self) -> Iterable[str]:
+        """:meth:`canonical_json` in pieces of about 4,096 operations, so a large circuit is hashed in
+        bounded memory; equal operations (a repeated statement, an unrolled loop) are encoded once."""
+        dumps = json.dumps
+        yield f'{{"num_clbits":{self.num_clbits:d},"num_qubits":{self.num_qubits:d},"ops":['
+        memo: dict = {}
+        ops, n = self.operations, len(self.operations)
+        for start in range(0, n, 4096):
+            part = []
+            for op in ops[start:start + 4096]:
+                text = memo.get(op)
+                if text is None:
+                    text = dumps(op.to_json(), sort_keys=True, separators=(",", ":"))
+                    if len(memo) < 65536:
+                        memo[op] = text
+                part.append(text)
+            yield ("," if start else "") + ",".join(part)
+        yield '],"parameters":' + dumps(sorted(self.parameters), separators=(",", ":")) + "}"
 
     # ---------------------------------------------------------- conversions
     def to_qiskit(self):
