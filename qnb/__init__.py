@@ -36,7 +36,7 @@ _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"
 
-from .circuits import Circuit, load
+from .circuits import Circuit, load, loads
 from .errors import (ConfigError, FragmentError, JobError, PlanningError, ProtocolError, QasmError, QnbError,
                      TopologyError, UnknownJobError)
 from .runtime.job import JobResult, JobSnapshot, JobState
@@ -49,7 +49,7 @@ if _TYPE_CHECKING:  # static tools see the lazy names as ordinary imports; nothi
     from .mesh_api import Job, Mesh, start
     from .planning import Plan
 
-__all__ = ["__version__", "Circuit", "load", "Topology", "load_topology", "plan", "start",
+__all__ = ["__version__", "Circuit", "load", "loads", "Topology", "load_topology", "plan", "start",
            "Mesh", "Job", "JobResult", "JobState", "JobSnapshot",
            "QnbError", "QasmError", "TopologyError", "PlanningError", "ConfigError", "ProtocolError",
            "JobError", "FragmentError", "UnknownJobError"]

@@ -482,7 +482,7 @@ class Mesh:
         parameters or source over ``[limits] max_qasm_bytes``), and :class:`~qnb.errors.QnbError` if the
         mesh is not running.
         """
-        c = load(circuit)
+        c = load(circuit, settings=self.settings)
         spec = self.make_spec(c, shots=shots, min_fidelity=min_fidelity, seed=seed, name=name,
                               parameters=parameters, noisy=noisy, idempotency_key=idempotency_key, mode=mode,
                               plan_only=plan_only)

@@ -65,16 +65,48 @@ def test_bind_and_unbind():
     assert current_context() == {}
 
 
-def test_exceptions_and_bad_format_args_do_not_break_logging(logfile, capfd):
+def qnb_handler() -> logging.Handler:
+    (handler,) = [h for h in logging.getLogger("qnb").handlers if getattr(h, "_qnb_handler", False)]
+    return handler
+
+
+def test_exceptions_and_bad_format_args_do_not_break_logging(logfile, tmp_path, capfd, monkeypatch):
+    """qnb's handler and both formatters survive a bad %-format call: the record is still written,
+    handleError is never reached and nothing like "--- Logging error ---" appears on stderr.
+
+    Records with bad args go straight to *our* handler (built as log.info would build them): pytest 9.2
+    (unlike 9.0) also attaches its capture handler to non-propagating loggers such as ``qnb``, and that
+    handler raises on bad args on purpose, so a plain log.info() here would test pytest's handler."""
     log = get_logger("qnb.x")
+
+    def emit(handler: logging.Handler, msg: str, *args) -> None:
+        handler.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, msg, args, None))
+
     try:
         raise ValueError("kaput")
     except ValueError:
-        log.exception("failed")
-    log.info("two args %s %s", "only one")
+        log.exception("failed")                                  # the real logger path, well-formed
+    handler = qnb_handler()
+    failed = []
+    monkeypatch.setattr(handler, "handleError", failed.append)   # any exception inside emit() lands here
+    emit(handler, "two args %s %s", "only one")
+    emit(handler, "%d items", "not a number")
+    log.info("still logging")                                    # the handler keeps working afterwards
     recs = records(logfile)
-    assert "ValueError: kaput" in recs[0]["exc"]
-    assert "only one" in recs[1]["msg"]
+    assert failed == []
+    assert recs[0]["msg"] == "failed" and "ValueError: kaput" in recs[0]["exc"]
+    assert "two args %s %s" in recs[1]["msg"] and "only one" in recs[1]["msg"]
+    assert "%d items" in recs[2]["msg"] and "not a number" in recs[2]["msg"]
+    assert [r["msg"] for r in recs[3:]] == ["still logging"]
+
+    text_log = tmp_path / "qnb.log"
+    configure_logging(LoggingSettings(destination=str(text_log), level="DEBUG", format="text"))
+    handler = qnb_handler()
+    monkeypatch.setattr(handler, "handleError", failed.append)
+    emit(handler, "two args %s %s", "only one")
+    handler.flush()
+    assert failed == []
+    assert "qnb.x: two args %s %s" in text_log.read_text() and "only one" in text_log.read_text()
     assert "Logging error" not in capfd.readouterr().err
 
 

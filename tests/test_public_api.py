@@ -21,7 +21,7 @@ import qnb.runtime.job
 
 EXPECTED_ALL = sorted([
     "__version__",
-    "Circuit", "load", "Topology", "load_topology", "plan",
+    "Circuit", "load", "loads", "Topology", "load_topology", "plan",
     "start", "Mesh", "Job", "JobResult", "JobState", "JobSnapshot",
     "QnbError", "QasmError", "TopologyError", "PlanningError", "ConfigError", "ProtocolError",
     "JobError", "FragmentError", "UnknownJobError",
@@ -51,7 +51,8 @@ EXPECTED_SIGNATURES = {
     "Job.result": "(self, timeout: 'float | None' = None) -> 'JobResult'",
     "Job.cancel": "(self) -> 'bool'",
     "plan": "(circuit: 'Any', topology: 'Topology | str | Path | None' = None, **kw: 'Any') -> 'Plan'",
-    "load": "(source, name: str | None = None) -> qnb.circuits.ir.Circuit",
+    "load": "(source, name: str | None = None, *, settings=None) -> qnb.circuits.ir.Circuit",
+    "loads": "(text: str, *, name: str | None = None, settings=None) -> qnb.circuits.ir.Circuit",
 }
 
 EXPECTED_JOB_RESULT_FIELDS = [

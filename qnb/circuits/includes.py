@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from .expr import ExprError, LimitError
-from .limits import MAX_INCLUDE_NAME, Budget
+from .limits import BUNDLED_INCLUDE_DIR, MAX_INCLUDE_NAME, Budget
 
 __all__ = ["resolve_include", "read_include"]
 
@@ -45,6 +45,8 @@ def resolve_include(name: str, dirs) -> Path:
     for d in dirs:
         try:
             real = (d / pure).resolve()
+            if d == BUNDLED_INCLUDE_DIR and real.suffix in (".py", ".pyc"):
+                continue  # the package's own files are not includes
             if real.is_relative_to(d) and real.is_file():
                 return real
         except (OSError, ValueError, RuntimeError):

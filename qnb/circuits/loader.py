@@ -149,6 +149,8 @@ def load(source, name: str | None = None, *, settings=None) -> Circuit:
 
 
 def _parse_text(text: str, name: str, file: str | None, base_dir: Path | None, limits: ParseLimits) -> Circuit:
+    if text.startswith("\ufeff"):  # a byte-order mark is not part of the program
+        text = text[1:]
     with activate(limits) as budget:
         budget.source_bytes = len(text)
         try:

@@ -76,7 +76,7 @@ def loads_qasm2(text: str, *, name: str = "circuit", file: str | None = None,
             raise QasmError(e.message, line=None, column=None, construct=e.construct, limit=e.limit,
                             **fields) from None
         except q2.QASM2ParseError as e:
-            raise _parse_error(e, fields) from None
+            raise _parse_error(e, fields, text, code) from None
         except BaseException as e:  # pyo3 panics derive from BaseException
             if type(e).__name__ != "PanicException":
                 raise
@@ -106,16 +106,22 @@ def loads_qasm2(text: str, *, name: str = "circuit", file: str | None = None,
             raise
 
 
-def _parse_error(e, fields: dict) -> QasmError:
+def _parse_error(e, fields: dict, text: str, code: str) -> QasmError:
     msg = e.args[0] if e.args and isinstance(e.args[0], str) else str(e)
     m = _LOCATION.search(msg)
     if m and m.group(1) == "<input>":
         return QasmError(m.group(4).strip()[:500], line=int(m.group(2)), column=int(m.group(3)) + 1,
                          construct="syntax", **fields)
-    if m:  # inside an included file: say where, not what it contains
-        return QasmError(f"error in included file '{m.group(1)[:80]}' at line {m.group(2)}, column "
-                         f"{int(m.group(3)) + 1}", line=None, column=None, construct="include", **fields)
-    return QasmError(f"invalid OpenQASM 2: {msg[:300]}", construct="syntax", **fields)
+    if m:  # inside an included file: say where (at the include statement), not what it contains
+        inc = m.group(1)
+        at = next((i.start() for i in _INCLUDE.finditer(text) if code.startswith("include", i.start())
+                   and inc in (i.group(1), i.group(2))), None)
+        line, col = position(text, at) if at is not None else (None, None)
+        return QasmError(f"error in included file '{inc[:80]}' at its line {m.group(2)}, column "
+                         f"{int(m.group(3)) + 1}", line=line, column=col, construct="include",
+                         included_line=int(m.group(2)), **fields)
+    line, col = (1, 1) if text else (None, None)
+    return QasmError(f"invalid OpenQASM 2: {msg[:300]}", line=line, column=col, construct="syntax", **fields)
 
 
 def _parse(text: str, include_path: list[str], custom: list, budget: Budget):

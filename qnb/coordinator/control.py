@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import trio
 
-from ..circuits import load
+from ..circuits import loads
 from ..errors import QnbError
 from ..mesh.vocabulary import COORDINATOR_COMMANDS
 from ..runtime.job import TERMINAL_STATES
@@ -59,7 +59,9 @@ class ControlService:
         # its sender a refusal, never the mesh's event loop (the thread is abandoned, not awaited)
         deadline = settings.parse.deadline_s
         with trio.move_on_after(deadline) as scope:
-            circuit = await trio.to_thread.run_sync(load, source, abandon_on_cancel=True)
+            # text only: a client's string is never read as a path or a bundled name
+            circuit = await trio.to_thread.run_sync(lambda: loads(source, settings=settings),
+                                                    abandon_on_cancel=True)
         if scope.cancelled_caught:
             raise QnbError(f"parsing the circuit took longer than parse.deadline_s = {deadline:g} s",
                            code="parse_timeout", field="source", limit="parse.deadline_s")

@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import trio
 
-from ..circuits import load
+from ..circuits import loads
 from ..circuits.ir import Circuit
 from ..errors import FragmentError, PlanningError, QnbError
 from ..planning import CostWeights, Plan, plan_circuit
@@ -248,7 +248,8 @@ class JobRunner:
         parsing is CPU work and must never stall the hosts on this trio loop."""
 
         def work() -> Circuit:
-            circuit = parsed if parsed is not None else load(spec.source)
+            # a stored source is text (never a path or a bundled name), parsed within the default bounds
+            circuit = parsed if parsed is not None else loads(spec.source)
             if spec.parameters or circuit.parameters:
                 circuit = circuit.bind(spec.parameters)
             check_executable(circuit)

@@ -11,7 +11,7 @@ import numbers
 import uuid
 from typing import Mapping
 
-from ..circuits.ir import Circuit
+from ..circuits.ir import Circuit, check_runnable
 from ..errors import JobError
 from .job import JobSpec
 from .policies import POLICY_NAMES
@@ -81,6 +81,7 @@ def make_spec(c: Circuit, settings, *, default_seed: int = 0, noiseless: bool = 
     idempotency_key = _text(idempotency_key, "idempotency_key", MAX_KEY)
     if c.num_qubits < 1:
         raise JobError("the circuit declares no qubits; there is nothing to run", field="source")
+    check_runnable(c)   # every numeric gate parameter finite (a QasmError naming the construct)
     params = _parameters(parameters)
     if set(params) != set(c.parameters):
         try:

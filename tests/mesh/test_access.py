@@ -180,3 +180,19 @@ async def test_an_unadmitted_advert_is_rejected_and_recorded(nursery, tmp_path):
     rows = store.sql("select valid, reason from advertisements order by received_at").rows
     assert [r[0] for r in rows] == [False, False, True]
     assert "needs the node role" in rows[0][1]
+
+
+async def test_a_client_submit_is_text_only_bounded_and_never_reads_files(nursery, tmp_path):
+    coord = Coordinator(test_settings(parse={"deadline_s": 5.0}), Store.open(str(tmp_path / "c.duckdb")),
+                        recover=False)
+    await nursery.start(coord.run)
+    async with open_host() as client:
+        await connect(client.host, coord.addr)
+        for source in ["/etc/passwd", "ghz_5", 'OPENQASM 2.0; include "/etc/hostname"; qreg q[1];',
+                       "OPENQASM 3.0; qubit[100000000] q;", "OPENQASM 3.0; qubit[1] q; rz(10**10**10) q[0];"]:
+            with trio.fail_after(10):                  # bounded: never a hang of the coordinator
+                with pytest.raises(rpc.RpcRemoteError) as e:
+                    await rpc.call(client.host, coord.peer_id, CONTROL, ctl("submit", source=source), timeout=10)
+            assert e.value.code != "internal", (source, e.value.message)
+            assert "root:" not in e.value.message           # no file content is ever echoed
+        assert coord.jobs == {}
