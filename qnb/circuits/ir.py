@@ -274,16 +274,22 @@ class Circuit:
         bounded memory; equal operations (a repeated statement, an unrolled loop) are encoded once."""
         dumps = json.dumps
         yield f'{{"num_clbits":{self.num_clbits:d},"num_qubits":{self.num_qubits:d},"ops":['
-        memo: dict = {}
+        by_id: dict = {}      # the same Operation object again (the ops stay alive in self.operations)
+        by_value: dict = {}   # an equal one (an unrolled loop)
         ops, n = self.operations, len(self.operations)
         for start in range(0, n, 4096):
             part = []
             for op in ops[start:start + 4096]:
-                text = memo.get(op)
+                text = by_id.get(id(op))
                 if text is None:
-                    text = dumps(op.to_json(), sort_keys=True, separators=(",", ":"))
-                    if len(memo) < 65536:
-                        memo[op] = text
+                    key = (op.name, op.qubits, op.clbits, op.params, op.ctrl_qubits)
+                    text = by_value.get(key)
+                    if text is None:
+                        text = dumps(op.to_json(), sort_keys=True, separators=(",", ":"))
+                        if len(by_value) < 65536:
+                            by_value[key] = text
+                    if len(by_id) < 65536:
+                        by_id[id(op)] = text
                 part.append(text)
             yield ("," if start else "") + ",".join(part)
         yield '],"parameters":' + dumps(sorted(self.parameters), separators=(",", ":")) + "}"

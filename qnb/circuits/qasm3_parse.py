@@ -99,6 +99,9 @@ def parse_qasm3(text: str, file: str | None = None, quote: bool = True):
     try:
         tree = parser.program()
         budget.check_deadline()
+        if tree.stop is None:  # no tokens at all (only comments): openqasm3's visitor cannot span it
+            from openqasm3 import ast
+            return ast.Program(statements=[])
         return QASMNodeVisitor().visitProgram(tree)
     except LimitError as e:
         tok = stream.LT(1) if stream.tokens else None

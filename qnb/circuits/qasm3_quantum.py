@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from openqasm3 import ast as A
 
-from .expr import ExprError
+from .expr import ExprError, to_param
 from .gates import GATES
+from .library import LibGate
 from .ir import Operation
 from .modifiers import GPHASE, control, gphase, inverse, negcontrol, power
 from .qasm3_scope import BITS, GATE, QUBITS, GateDef, Scope, Symbol
@@ -135,10 +136,31 @@ class QuantumLowering:
             extra = f" plus {nctrl} control(s)" if nctrl else ""
             raise self.err(node, f"gate '{name}' acts on {nq} qubit(s){extra}, got {len(operands)} operand(s)",
                            "gate arity")
+        if (not mods and not self.sinks and isinstance(gate, LibGate) and gate.expand is None
+                and gate.phase is None):
+            self._call_library(node, gate, params, operands, name)
+            return
         for qubits in self._broadcast(operands, node):
             if len(set(qubits)) != len(qubits):
                 raise self.err(node, f"gate '{name}' is given the same qubit twice", "duplicate qubit")
             self.emit_ops(self._apply(mods, gate, params, qubits, node), node)
+
+    def _call_library(self, node, gate, params, operands, name: str) -> None:
+        """A library gate without modifiers at top level: one op per broadcast element, built directly
+        (the same ops as the general path, several times faster for ``h q;`` on a large register)."""
+        b = self.builder
+        try:
+            final = tuple(to_param(p) for p in params)
+        except ExprError as e:
+            raise self.expr_err(node, e) from None
+        ir_name, emit = gate.ir_name, b.emit_final
+        try:
+            for qubits in self._broadcast(operands, node):
+                if len(qubits) > 1 and len(set(qubits)) != len(qubits):
+                    raise self.err(node, f"gate '{name}' is given the same qubit twice", "duplicate qubit")
+                emit(Operation(ir_name, qubits, (), final))
+        except ExprError as e:
+            raise self.expr_err(node, e) from None
 
     def _modifiers(self, modifiers) -> list:
         out = []
