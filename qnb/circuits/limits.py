@@ -239,6 +239,13 @@ def check_size(text: str, limits: ParseLimits, budget: Budget | None = None) -> 
         size = n if n > limit else len(text.encode("utf-8", "surrogatepass"))
         raise QasmError(f"the circuit source is {size} bytes; the limit is {limit}", line=1, column=1,
                         construct="source size", limit="limits.max_qasm_bytes")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:  # a lone surrogate: possible in a str (or JSON), not in Unicode text
+            line, col = position(text, e.start)
+            raise QasmError(f"the source is not Unicode text: character U+{ord(text[e.start]):04X} at offset "
+                            f"{e.start} is a lone surrogate", line=line, column=col, construct="encoding") from None
     if budget is not None:
         budget.source_bytes += n
 

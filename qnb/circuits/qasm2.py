@@ -42,6 +42,9 @@ _INCLUDE_KW = re.compile(r"\binclude\b")
 _INCLUDE = re.compile(r"""\binclude\s*(?:"([^"\n]*)"|'([^'\n]*)')""")
 _OPERAND = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\[)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DEFINITION = re.compile(r"\b(?:gate|opaque)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(([^)]*)\))?")
+#: a statement's first word (a gate call's name) and whether parentheses follow it
+_CALL = re.compile(r"(?:\A|[;{}])\s*(?:if\s*\([^)]*\)\s*)?([A-Za-z_][A-Za-z0-9_]*)(\s*\()?")
 _BUILTIN_INCLUDES = frozenset({"qelib1.inc"})
 #: includes of includes, at most this deep
 _MAX_INCLUDE_DEPTH = 8
@@ -68,6 +71,7 @@ def loads_qasm2(text: str, *, name: str = "circuit", file: str | None = None,
         dirs = lim.include_dirs(base_dir)
         scan = _Scan(lim, dirs, budget)
         scan.program(text, code, file)
+        scan.arity({ci.name: ci.num_params for ci in q2.LEGACY_CUSTOM_INSTRUCTIONS})
         own = set(_GATE_DEF.findall(code)) | scan.included_gates
         custom = [ci for ci in q2.LEGACY_CUSTOM_INSTRUCTIONS if ci.name not in own]
         try:
@@ -166,12 +170,31 @@ class _Scan:
         self.sizes: dict[str, int] = {}
         self.seen: set[str] = set()
         self.included_gates: set[str] = set()
+        self.sources: list[tuple[str, str, str | None]] = []
 
     def program(self, text: str, code: str, file: str | None, depth: int = 0) -> None:
+        self.sources.append((text, code, file))
         self._registers(text, code, file)
         self._includes(text, code, file, depth)
         if depth == 0:
             self._broadcasts(text, code, file)
+
+    def arity(self, builtins: dict[str, int]) -> None:
+        """A call without parentheses to a gate that takes parameters is an error qiskit does not report
+        (it fails later constructing the gate, or runs a definition with its parameters missing)."""
+        params = {"U": 3, "CX": 0, **builtins}
+        for _, code, _ in self.sources:
+            for m in _DEFINITION.finditer(code):
+                inside = (m.group(2) or "").strip()
+                params[m.group(1)] = len(inside.split(",")) if inside else 0
+        for text, code, file in self.sources:
+            for m in _CALL.finditer(code):
+                n = params.get(m.group(1), 0)
+                if n and m.group(2) is None:
+                    line, col = position(text, m.start(1))
+                    raise QasmError(f"'{m.group(1)}' takes {n} parameter{'s' if n > 1 else ''}, but got 0",
+                                    line=line, column=col, construct="gate parameters",
+                                    **({"file": file} if file else {}))
 
     def _registers(self, text: str, code: str, file: str | None) -> None:
         lim = self.limits

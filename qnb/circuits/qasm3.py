@@ -106,6 +106,8 @@ class Lowering(QuantumLowering):
         self.loop_iterations = 0
         self.dropped_global_phase = False
         self.base_dir = base_dir
+        #: the statement being executed (located errors for nodes without a span)
+        self.current = None
         self.include_dirs = self.limits.include_dirs(base_dir)
         self.included: set[str] = set()
         self._set_file(text, file)
@@ -116,6 +118,9 @@ class Lowering(QuantumLowering):
     # ------------------------------------------------------------------ errors
     def loc(self, node) -> tuple[int | None, int | None]:
         span = getattr(node, "span", None)
+        if span is None:  # a node the lowering made itself: the statement being executed
+            span = getattr(self.current, "span", None)
+            node = self.current
         if span is None:
             return None, None
         line, col = span.start_line, span.start_column
@@ -191,7 +196,11 @@ class Lowering(QuantumLowering):
         if handler is None:
             raise self.err(node, f"statement '{type(node).__name__}' is not supported", type(node).__name__,
                            unsupported=True)
-        handler(node)
+        outer, self.current = self.current, node
+        try:
+            handler(node)
+        finally:
+            self.current = outer
 
     def in_block(self, statements, **names: Symbol) -> None:
         outer = self.scope
