@@ -502,3 +502,22 @@ def test_largest_valid_broadcast_program_summarises_quickly():
     t = time.perf_counter()
     info = summary(c)
     assert info["num_ops"] == 4096 * 480 and time.perf_counter() - t < 4
+
+
+def test_lone_surrogates_are_not_text():
+    # test_fuzz (qasm2 mutant with '\ud800' in a comment): qiskit's Rust parser raised UnicodeEncodeError.
+    # A JSON string can carry one ("\ud800"), so a client can send it.
+    for text in (H2 + "// \ud800\nqreg q[1];\n", H3 + "qubit q; // \udcff\n", "qubit q;\nx q\ud800;"):
+        e = reject(text, construct="encoding")
+        assert "surrogate" in e.message
+
+
+@pytest.mark.parametrize("call, name", [("U q;", "U"), ("rz q[0];", "rz"), ("if(c==1) u3 q[0];", "u3"),
+                                        ("cu1 q[0], q[1];", "cu1"), ("gate g(t) a { rz(t) a; }\ng q[0];", "g"),
+                                        ("gate g a { rz a; }\ng q[0];", "rz")])
+def test_qasm2_calls_without_their_parameters(call, name):
+    # test_fuzz ("U q;"): qiskit checks the parameter count only when parentheses are written, then fails
+    # constructing the gate (TypeError) or runs a definition with its parameters missing
+    e = reject(H2 + "qreg q[3];\ncreg c[3];\n" + call + "\n", construct="gate parameters")
+    assert e.message.startswith(f"'{name}' takes")
+    assert loads(H2 + "qreg q[1];\nrz (0.2) q[0];\n").num_ops == 1
