@@ -49,7 +49,7 @@ def detect_version(text: str) -> int:
     m = _HEADER.match(text, pos)
     if not m:
         return 3
-    if len(m.group(1)) > 3 or m.group(1) not in ("2", "3"):
+    if m.group(1) not in ("2", "3") or (m.group(2) is not None and len(m.group(2)) > 6):  # qiskit panics on 2.<20 digits>
         line = text.count("\n", 0, pos) + 1
         version = m.group(1)[:10] + (("." + m.group(2)[:10]) if m.group(2) else "")
         raise QasmError(f"unsupported OpenQASM version {version} (qnb reads 2.x and 3.x)", line=line,

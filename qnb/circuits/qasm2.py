@@ -39,6 +39,9 @@ _IF = re.compile(r"\bif\s*\(")
 _OPAQUE = re.compile(r"\bopaque\s+([A-Za-z_][A-Za-z0-9_]*)")
 _REG = re.compile(r"\b(qreg|creg)\s+([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([0-9]+)\s*\]")
 _INCLUDE_KW = re.compile(r"\binclude\b")
+#: integers qiskit's Rust lexer converts to a machine integer (it panics at 2**64): after '[' (sizes,
+#: indices, whatever follows) and in a version number
+_MACHINE_INT = re.compile(r"\[\s*([0-9]+)|\bOPENQASM\s*[0-9]*\.?([0-9]+)")
 _INCLUDE = re.compile(r"""\binclude\s*(?:"([^"\n]*)"|'([^'\n]*)')""")
 _OPERAND = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\[)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -200,7 +203,7 @@ class _Scan:
         lim = self.limits
         for m in _REG.finditer(code):
             digits = m.group(3)
-            n = int(digits) if len(digits) <= 18 else 10**18
+            n = _integer(digits)
             kind, reg = m.group(1), m.group(2)
             if kind == "qreg":
                 self.qubits += n
@@ -214,6 +217,14 @@ class _Scan:
                                       f"limit is {lim.max_clbits}", "parse.max_clbits", "bit count", text,
                                       m.start(), file)
             self.sizes[reg] = n
+        for m in _MACHINE_INT.finditer(code):  # qiskit's Rust parser panics on these from 2**64
+            digits = m.group(1) if m.group(1) is not None else m.group(2)
+            if len(digits.lstrip("0")) > 18:
+                line, col = position(text, m.start(1) if m.group(1) is not None else m.start())
+                what = ("index", "is out of range for every register") if m.group(1) is not None else (
+                    "version", "is not an OpenQASM version")
+                raise QasmError(f"{what[0]} {digits[:40]} {what[1]}", line=line, column=col, construct=what[0],
+                                **({"file": file} if file else {}))
 
     def _includes(self, text: str, code: str, file: str | None, depth: int) -> None:
         # names come from the text (strings are blanked in ``code``); every ``include`` must be understood
@@ -280,6 +291,12 @@ def _top_level(code: str, sizes: dict[str, int]):
         stmt = code[pos:end]
         pos = end + 1
         yield start, _instructions(stmt, head, sizes)
+
+
+def _integer(digits: str) -> int:
+    """A decimal literal's value; one beyond 18 significant digits stays at 10**18 (bigger than any bound)."""
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= 18 else 10**18
 
 
 def _instructions(stmt: str, head: str, sizes: dict[str, int]) -> int:

@@ -317,7 +317,8 @@ class _Fast:
 
 def _size(digits: str) -> int:
     """A register size (astronomically large ones stay large without building a huge int)."""
-    return int(digits) if len(digits) <= 18 else 10**18
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= 18 else 10**18
 
 
 def _blank(m: re.Match) -> str:

@@ -521,3 +521,31 @@ def test_qasm2_calls_without_their_parameters(call, name):
     e = reject(H2 + "qreg q[3];\ncreg c[3];\n" + call + "\n", construct="gate parameters")
     assert e.message.startswith(f"'{name}' takes")
     assert loads(H2 + "qreg q[1];\nrz (0.2) q[0];\n").num_ops == 1
+
+
+def test_qasm2_indices_beyond_64_bits():
+    # qnb bench fuzz (seed 1, "bernstein_vazirani_6: number 1e30"): qiskit's Rust parser panicked
+    # (ParseIntError PosOverflow) on an index >= 2**64
+    for stmt in ("x q[18446744073709551616];", "measure q[1000000000000000000000000000000] -> c[3];"):
+        e = reject(H2 + "qreg q[6];\ncreg c[5];\n" + stmt + "\n", construct="index", line=5)
+        assert "out of range" in e.message
+    reject(H2 + "qreg q[6];\nx q[4294967296];\n", line=4)   # qiskit's own message below 2**64
+
+
+def test_register_sizes_with_leading_zeros_are_their_value():
+    assert loads("OPENQASM 3.0;\nqubit[000000000000000000000000000005] q;").num_qubits == 5
+    assert loads("OPENQASM 3.0;\n" + SLOW + "qubit[000000000000000000000000000005] q;").num_qubits == 5
+
+
+def test_absurd_minor_versions():
+    # probing qiskit's Rust lexer after the index panic: "OPENQASM 2.<20 digits>;" panicked too
+    for text in ("OPENQASM 2.18446744073709551616;\nqreg q[1];\n", "OPENQASM 3.18446744073709551616;\nqubit q;\n"):
+        reject(text, construct="version", line=1)
+    assert loads("OPENQASM 3.1;\nqubit q;\n").num_qubits == 1
+
+
+def test_qasm2_long_integers_after_a_bracket():
+    # test_fuzz (bernstein_vazirani_6 with '{' inserted into "q[5]"): the lexer converts the integer after
+    # '[' whatever follows, and panicked
+    reject(H2 + "qreg q[6];\ncx q[1], q[99999999999999999999{99999];\n", construct="index", line=4)
+    reject(H2 + "qreg q[6];\nOPENQASM 2.99999999999999999999;\n", construct="version", line=4)
