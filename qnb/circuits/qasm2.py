@@ -46,8 +46,6 @@ _INCLUDE = re.compile(r"""\binclude\s*(?:"([^"\n]*)"|'([^'\n]*)')""")
 _OPERAND = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\[)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINITION = re.compile(r"\b(?:gate|opaque)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(([^)]*)\))?")
-#: a statement's first word (a gate call's name) and whether parentheses follow it
-_CALL = re.compile(r"(?:\A|[;{}])\s*(?:if\s*\([^)]*\)\s*)?([A-Za-z_][A-Za-z0-9_]*)(\s*\()?")
 _BUILTIN_INCLUDES = frozenset({"qelib1.inc"})
 #: includes of includes, at most this deep
 _MAX_INCLUDE_DEPTH = 8
@@ -77,10 +75,16 @@ def loads_qasm2(text: str, *, name: str = "circuit", file: str | None = None,
         scan.arity({ci.name: ci.num_params for ci in q2.LEGACY_CUSTOM_INSTRUCTIONS})
         own = set(_GATE_DEF.findall(code)) | scan.included_gates
         custom = [ci for ci in q2.LEGACY_CUSTOM_INSTRUCTIONS if ci.name not in own]
+        include_path = [str(d) for d in dirs if d.is_dir()]
         try:
-            qc = _parse(text, [str(d) for d in dirs if d.is_dir()], custom, budget)
-        except LimitError as e:
-            raise QasmError(e.message, line=None, column=None, construct=e.construct, limit=e.limit,
+            qc = _parse(text, include_path, custom, budget)
+        except LimitError as e:  # stopped while qiskit built instructions: locate the statement it was at
+            line = column = None
+            index = _instruction_index(text, include_path, custom, getattr(e, "consumed", None))
+            offset = None if index is None else _statement_of_instruction(code, scan.sizes, index)
+            if offset is not None:
+                line, column = _position(text, offset)
+            raise QasmError(e.message, line=line, column=column, construct=e.construct, limit=e.limit,
                             **fields) from None
         except q2.QASM2ParseError as e:
             raise _parse_error(e, fields, text, code) from None
@@ -151,12 +155,45 @@ def _parse(text: str, include_path: list[str], custom: list, budget: Budget):
         for op in bytecode:
             n += 1
             if not n & 1023:
-                budget.check_deadline()
-                if n > cap:
-                    raise budget_ops_error(budget)
+                try:
+                    budget.check_deadline()
+                    if n > cap:
+                        raise budget_ops_error(budget)
+                except LimitError as e:
+                    e.consumed = n
+                    raise
             yield op
 
     return from_bytecode(watched(), custom)
+
+
+def _instruction_index(text: str, include_path: list[str], custom: list, consumed: int | None) -> int | None:
+    """How many circuit instructions the first ``consumed`` bytecodes make (gate bodies excluded):
+    the index of the top-level instruction qiskit was building. Re-lexes, only on that error path."""
+    if consumed is None:
+        return None
+    try:
+        from qiskit._accelerate import qasm2 as rust
+        ops = rust.OpCode
+        made = (ops.Gate, ops.Measure, ops.Reset, ops.Barrier, ops.ConditionedGate, ops.ConditionedMeasure,
+                ops.ConditionedReset)
+        bytecode = rust.bytecode_from_string(
+            text, include_path,
+            [rust.CustomInstruction(x.name, x.num_params, x.num_qubits, x.builtin) for x in custom], (), False)
+        index, in_gate = 0, False
+        for n, op in enumerate(bytecode, 1):
+            if n >= consumed:
+                break
+            code = op.opcode
+            if code == ops.DeclareGate:
+                in_gate = True
+            elif code == ops.EndDeclareGate:
+                in_gate = False
+            elif not in_gate and any(code == c for c in made):
+                index += 1
+        return index
+    except Exception:  # noqa: BLE001 - only a location is at stake
+        return None
 
 
 def budget_ops_error(budget: Budget) -> LimitError:
@@ -190,14 +227,18 @@ class _Scan:
             for m in _DEFINITION.finditer(code):
                 inside = (m.group(2) or "").strip()
                 params[m.group(1)] = len(inside.split(",")) if inside else 0
+        names = sorted((n for n, k in params.items() if k), key=len, reverse=True)
+        if not names:
+            return
+        bare = re.compile(r"(?:\A|[;{}])\s*(?:if\s*\([^)]*\)\s*)?(" + "|".join(map(re.escape, names))
+                          + r")(?![A-Za-z0-9_])(?!\s*\()")
         for text, code, file in self.sources:
-            for m in _CALL.finditer(code):
-                n = params.get(m.group(1), 0)
-                if n and m.group(2) is None:
-                    line, col = position(text, m.start(1))
-                    raise QasmError(f"'{m.group(1)}' takes {n} parameter{'s' if n > 1 else ''}, but got 0",
-                                    line=line, column=col, construct="gate parameters",
-                                    **({"file": file} if file else {}))
+            m = bare.search(code)
+            if m:
+                n = params[m.group(1)]
+                line, col = position(text, m.start(1))
+                raise QasmError(f"'{m.group(1)}' takes {n} parameter{'s' if n > 1 else ''}, but got 0",
+                                line=line, column=col, construct="gate parameters", **({"file": file} if file else {}))
 
     def _registers(self, text: str, code: str, file: str | None) -> None:
         lim = self.limits
