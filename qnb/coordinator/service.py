@@ -221,7 +221,8 @@ class Coordinator:
             connected = {str(p) for p in self.host.get_network().get_connections_map()}
         except Exception:  # noqa: BLE001 - without the map every candidate simply expires
             pass
-        timeout = max(0.2, self.settings.intervals.ttl_s / 2)
+        # a whole TTL to answer: on a loaded machine a busy node answers late, and late is alive
+        timeout = max(0.5, self.settings.intervals.ttl_s)
 
         async def probe(pid: str) -> None:
             try:
