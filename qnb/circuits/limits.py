@@ -42,8 +42,8 @@ BUNDLED_INCLUDE_DIR = Path(__file__).resolve().parent / "include"
 #: Longest include file name accepted (longer names are refused before the file system sees them).
 MAX_INCLUDE_NAME = 255
 #: Python frames the parser and lowering may use per level counted by :func:`prescan` (measured: at
-#: most 12 for ``if (...) stmt``, 20 for ``for ... {`` which counts two levels).
-_FRAMES_PER_LEVEL = 16
+#: most 13 for ``if (...) stmt``, 21 for ``for ... {`` which counts two levels).
+_FRAMES_PER_LEVEL = 20
 
 
 @dataclass(frozen=True)
@@ -315,11 +315,29 @@ def check_depth(code: str, limits: ParseLimits, text: str, file: str | None = No
     return deepest
 
 
+_PHYSICAL = re.compile(r"\$[0-9]+")
+
+
+def check_physical(code: str, limits: ParseLimits, text: str, file: str | None = None) -> None:
+    """Distinct physical qubits ``$n`` within ``max_qubits`` (OpenQASM 3), before a parser sees them."""
+    if code.count("$") <= limits.max_qubits:
+        return
+    seen: set[str] = set()
+    for m in _PHYSICAL.finditer(code):
+        seen.add(m.group().lstrip("$0") or "0")
+        if len(seen) > limits.max_qubits:
+            raise limit_error(f"more than {limits.max_qubits} distinct physical qubits; the limit is "
+                              f"{limits.max_qubits}", "parse.max_qubits", "qubit count", text, m.start(), file)
+
+
 def prescan(text: str, limits: ParseLimits, version: int = 3, file: str | None = None,
             depth: bool = True) -> tuple[str, int]:
-    """Size, literal and (if ``depth``) nesting checks; returns the blanked code and the nesting bound."""
+    """Size, literal, physical-qubit and (if ``depth``) nesting checks; returns the blanked code and
+    the nesting bound."""
     code = blank_non_code(text, version)
     check_literals(code, limits, text, file)
+    if version == 3:
+        check_physical(code, limits, text, file)
     deepest = check_depth(code, limits, text, file) if depth else 0
     return code, deepest
 

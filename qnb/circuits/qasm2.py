@@ -80,7 +80,7 @@ def loads_qasm2(text: str, *, name: str = "circuit", file: str | None = None,
             qc = _parse(text, include_path, custom, budget)
         except LimitError as e:  # stopped while qiskit built instructions: locate the statement it was at
             line = column = None
-            index = _instruction_index(text, include_path, custom, getattr(e, "consumed", None))
+            index = getattr(e, "instruction", None)
             offset = None if index is None else _statement_of_instruction(code, scan.sizes, index)
             if offset is not None:
                 line, column = _position(text, offset)
@@ -149,51 +149,39 @@ def _parse(text: str, include_path: list[str], custom: list, budget: Budget):
     except (ImportError, AttributeError, TypeError):  # another qiskit: its public API (prescan still bounds it)
         return q2.loads(text, include_path=include_path, custom_instructions=custom)
     cap = budget.limits.max_operations + len(text)
+    codes = rust.OpCode
+    gate, declare, end = codes.Gate, codes.DeclareGate, codes.EndDeclareGate
+    made = (codes.Measure, codes.Reset, codes.Barrier, codes.ConditionedGate, codes.ConditionedMeasure,
+            codes.ConditionedReset)
 
     def watched():
-        n = 0
+        """Yields qiskit's bytecode on; counts the circuit instructions it makes (outside gate bodies),
+        so a stop can be located at its statement."""
+        n = instructions = 0
+        in_gate = False
         for op in bytecode:
             n += 1
+            code = op.opcode
+            if code == gate:
+                if not in_gate:
+                    instructions += 1
+            elif code == declare:
+                in_gate = True
+            elif code == end:
+                in_gate = False
+            elif not in_gate and code in made:
+                instructions += 1
             if not n & 1023:
                 try:
                     budget.check_deadline()
                     if n > cap:
                         raise budget_ops_error(budget)
                 except LimitError as e:
-                    e.consumed = n
+                    e.instruction = max(instructions - 1, 0)
                     raise
             yield op
 
     return from_bytecode(watched(), custom)
-
-
-def _instruction_index(text: str, include_path: list[str], custom: list, consumed: int | None) -> int | None:
-    """How many circuit instructions the first ``consumed`` bytecodes make (gate bodies excluded):
-    the index of the top-level instruction qiskit was building. Re-lexes, only on that error path."""
-    if consumed is None:
-        return None
-    try:
-        from qiskit._accelerate import qasm2 as rust
-        ops = rust.OpCode
-        made = (ops.Gate, ops.Measure, ops.Reset, ops.Barrier, ops.ConditionedGate, ops.ConditionedMeasure,
-                ops.ConditionedReset)
-        bytecode = rust.bytecode_from_string(
-            text, include_path,
-            [rust.CustomInstruction(x.name, x.num_params, x.num_qubits, x.builtin) for x in custom], (), False)
-        index, in_gate = 0, False
-        for n, op in enumerate(bytecode, 1):
-            if n >= consumed:
-                break
-            code = op.opcode
-            if code == ops.DeclareGate:
-                in_gate = True
-            elif code == ops.EndDeclareGate:
-                in_gate = False
-            elif not in_gate and any(code == c for c in made):
-                index += 1
-        return index
-    except Exception:  # noqa: BLE001 - only a location is at stake
-        return None
 
 
 def budget_ops_error(budget: Budget) -> LimitError:
@@ -308,30 +296,32 @@ class _Scan:
                                   "parse.max_operations", "operation count", text, offset, file)
 
 
+#: a top-level statement: a gate definition (to its closing brace) or anything up to ';'
+_STATEMENT = re.compile(r"\s*(?:gate\b[^{]*\{[^}]*\}?|([^;]*);)")
+
+
 def _top_level(code: str, sizes: dict[str, int]):
     """``(offset, instructions)`` of each top-level statement, in order (gate bodies skipped); the
     count is what qiskit appends for it: one per broadcast element, one for a barrier."""
-    pos, n = 0, len(code)
-    while pos < n:
-        while pos < n and code[pos].isspace():
-            pos += 1
-        if pos >= n:
-            return
-        start = pos
-        word = _WORD.match(code, pos)
-        head = word.group() if word else ""
-        if head == "gate":
-            end = code.find("}", pos)
-            if end < 0:
-                return
-            pos = end + 1
+    registers = re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, sizes)) + r")(?![A-Za-z0-9_])(?!\s*\[)"
+                           ) if sizes else None
+    memo: dict[str, int] = {}
+    for m in _STATEMENT.finditer(code):
+        stmt = m.group(1)
+        if stmt is None:  # a gate definition
             continue
-        end = code.find(";", pos)
-        if end < 0:
-            return
-        stmt = code[pos:end]
-        pos = end + 1
-        yield start, _instructions(stmt, head, sizes)
+        count = memo.get(stmt)
+        if count is None:
+            body = stmt.lstrip()
+            word = _WORD.match(body)
+            head = word.group() if word else ""
+            if registers is None or not registers.search(stmt):  # no whole-register operand: no broadcast
+                count = 0 if head in ("OPENQASM", "include", "qreg", "creg", "opaque", "") else 1
+            else:
+                count = _instructions(body, head, sizes)
+            if len(memo) < 4096:
+                memo[stmt] = count
+        yield m.start(1), count
 
 
 def _integer(digits: str) -> int:

@@ -166,8 +166,14 @@ class Lowering(QuantumLowering):
         """Physical qubits ``$n`` get dense indices in increasing ``n`` (stable under reordering)."""
         found: dict[str, object] = {}
         stack = [program]
+        tick = self.budget.tick
         while stack:
             node = stack.pop()
+            try:
+                tick()
+            except LimitError as e:
+                first = program.statements[0] if program.statements else node
+                raise self.expr_err(node if getattr(node, "span", None) else first, e) from None
             if isinstance(node, A.Identifier):
                 if node.name.startswith("$"):
                     found.setdefault(node.name, node)

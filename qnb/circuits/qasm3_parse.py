@@ -67,7 +67,22 @@ def _classes():
             self.budget.tick()
             super().consume()
 
-    return _WatchedStream
+    from openqasm3.parser import QASMNodeVisitor
+
+    class _WatchedVisitor(QASMNodeVisitor):
+        """openqasm3's AST visitor, checking the deadline at every statement."""
+
+        budget = None
+
+        def visitStatement(self, ctx):  # noqa: N802 (ANTLR API)
+            try:
+                self.budget.tick()
+            except LimitError as e:
+                e.position = (ctx.start.line, ctx.start.column)
+                raise
+            return super().visitStatement(ctx)
+
+    return _WatchedStream, _WatchedVisitor
 
 
 def parse_qasm3(text: str, file: str | None = None, quote: bool = True):
@@ -75,14 +90,15 @@ def parse_qasm3(text: str, file: str | None = None, quote: bool = True):
     from antlr4 import InputStream
     from openqasm3._antlr.qasm3Lexer import qasm3Lexer
     from openqasm3._antlr.qasm3Parser import qasm3Parser
-    from openqasm3.parser import QASM3ParsingError, QASMNodeVisitor
+    from openqasm3.parser import QASM3ParsingError
 
     budget = current()
     listener = _listener(file, quote)
     lexer = qasm3Lexer(InputStream(text))
     lexer.removeErrorListeners()
     lexer.addErrorListener(listener)
-    stream = _classes()(lexer)
+    stream_cls, visitor_cls = _classes()
+    stream = stream_cls(lexer)
     stream.budget = budget
     parser = qasm3Parser(stream)
     parser.removeErrorListeners()
@@ -102,11 +118,15 @@ def parse_qasm3(text: str, file: str | None = None, quote: bool = True):
         if tree.stop is None:  # no tokens at all (only comments): openqasm3's visitor cannot span it
             from openqasm3 import ast
             return ast.Program(statements=[])
-        return QASMNodeVisitor().visitProgram(tree)
+        visitor = visitor_cls()
+        visitor.budget = budget
+        return visitor.visitProgram(tree)
     except LimitError as e:
-        tok = stream.LT(1) if stream.tokens else None
-        line = getattr(tok, "line", None)
-        column = getattr(tok, "column", None)
+        if getattr(e, "position", None):
+            line, column = e.position
+        else:
+            tok = stream.LT(1) if stream.tokens else None
+            line, column = getattr(tok, "line", None), getattr(tok, "column", None)
         raise QasmError(e.message, line=line, column=None if column is None else column + 1,
                         construct=e.construct, limit=e.limit, **fields) from None
     except QASM3ParsingError as e:
