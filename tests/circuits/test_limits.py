@@ -549,3 +549,15 @@ def test_qasm2_long_integers_after_a_bracket():
     # '[' whatever follows, and panicked
     reject(H2 + "qreg q[6];\ncx q[1], q[99999999999999999999{99999];\n", construct="index", line=4)
     reject(H2 + "qreg q[6];\nOPENQASM 2.99999999999999999999;\n", construct="version", line=4)
+
+
+def test_deadline_is_honoured_promptly_on_every_path():
+    # qnb bench fuzz (seeds 1, 3): loads ran 1-2 s past the deadline in openqasm3's visitor, the
+    # physical-qubit walk and while locating a stop inside qiskit's OpenQASM 2 parse
+    lim = ParseLimits(deadline_s=0.5)
+    for text in (H3 + SLOW + "qubit q;\n" + "x q;\n" * 30_000,
+                 H3 + SLOW + "".join(f"x ${i % 4000};\n" for i in range(30_000)),
+                 H2 + "qreg q[6];\n" + "h q;\n" * 100_000):
+        t = time.perf_counter()
+        e = reject(text, "parse.deadline_s", settings=lim, seconds=3)
+        assert time.perf_counter() - t < 0.5 + 1.0 and e.line > 3
