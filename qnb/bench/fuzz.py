@@ -100,7 +100,7 @@ def _hostile() -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     add = out.append
     big_digits = "7" * 1_000_000
-    for n in ("4097", "100000000", "2147483648", "9223372036854775808", "1" + "0" * 30, "9" * 500):
+    for n in ("4097", "100000000", "1000000000", "2147483648", "9223372036854775808", "1" + "0" * 30, "9" * 500):
         add((f"qubit[{n[:12]}]", f"OPENQASM 3.0;\nqubit[{n}] q;\n"))
         add((f"bit[{n[:12]}]", f"OPENQASM 3.0;\nbit[{n}] c;\n"))
         add((f"qreg[{n[:12]}]", f"OPENQASM 2.0;\nqreg q[{n}];\n"))
@@ -382,9 +382,14 @@ class _Slot:
         self.ready_kb = 0
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        if not self.parent.poll(timeout):
-            raise RuntimeError("fuzz worker did not start")
-        tag, self.ready_kb = self.parent.recv()
+        from ..errors import QnbError
+        try:
+            if not self.parent.poll(timeout):
+                raise EOFError
+            tag, self.ready_kb = self.parent.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise QnbError(f"a fuzz worker did not start (exit code {self.proc.exitcode})") from None
 
     def rss_kb(self) -> int:
         try:
@@ -486,6 +491,7 @@ def _report(programs, results, *, timeout, deadline, workers, baseline_kb, elaps
     constructs = Counter(r["detail"].get("construct") or "-" for r in errors)
     peak = max(r["peak_kb"] for r in results)
     seconds = sorted(r["seconds"] for r in results)
+    past = [r["seconds"] - deadline for r in errors if r["detail"].get("limit") == "parse.deadline_s"]
     problems = []
     for prog, r in zip(programs, results):
         over = r["peak_kb"] > GIB_KB
@@ -515,7 +521,11 @@ def _report(programs, results, *, timeout, deadline, workers, baseline_kb, elaps
         "max_rss_mb": round(peak / 1024, 1), "baseline_rss_mb": round(baseline_kb / 1024, 1),
         "max_seconds": round(seconds[-1], 3), "p50_ms": round(1e3 * seconds[len(seconds) // 2], 1),
         "deadline_errors": limits.get("parse.deadline_s", 0),
+        "max_past_deadline_s": round(max(past), 3) if past else None,
         "limits": dict(limits.most_common()), "constructs": dict(constructs.most_common(25)),
+        "slowest": [{"name": p.name[:120], "status": r["status"], "seconds": round(r["seconds"], 3),
+                     "limit": r["detail"].get("limit")}
+                    for p, r in sorted(zip(programs, results), key=lambda pr: -pr[1]["seconds"])[:5]],
         "problems": problems[:50], "unlocated": unlocated[:30], "elapsed_s": round(elapsed, 1),
     }
 
@@ -529,8 +539,10 @@ def render(r: dict) -> str:
         f"  crashes {r['crashes']} (tracebacks {r['tracebacks']}, internal {r['internal_errors']}), hangs > "
         f"{r['timeout_s']:g} s {r['hangs']}, killed for memory {r['over_memory']}, peaks > 1 GiB {r['over_1gib']}",
         f"  max RSS {r['max_rss_mb']} MB (worker baseline {r['baseline_rss_mb']} MB), slowest {r['max_seconds']} s, "
-        f"median {r['p50_ms']} ms, stopped by the deadline {r['deadline_errors']}, {r['elapsed_s']} s in all",
+        f"median {r['p50_ms']} ms, stopped by the deadline {r['deadline_errors']} (at most "
+        f"{r['max_past_deadline_s']} s past it), {r['elapsed_s']} s in all",
         "  limits hit: " + ", ".join(f"{k} {v}" for k, v in r["limits"].items()),
+        "  slowest: " + "; ".join(f"{s['name']} {s['seconds']} s ({s['limit'] or s['status']})" for s in r["slowest"]),
     ]
     for p in r["problems"][:20]:
         lines.append(f"  PROBLEM {p['status']}: {p['name']} ({p['seconds']} s, {p['rss_mb']} MB): "

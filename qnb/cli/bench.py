@@ -15,7 +15,7 @@ __all__ = ["register"]
 def register(subparsers) -> None:
     import qnb.bench as bench_pkg
 
-    p = subparsers.add_parser("bench", help="run a benchmark (compile, ...)",
+    p = subparsers.add_parser("bench", help="run a benchmark (compile, fuzz, ...)",
                               description="Measure the targets of docs/planning.md and friends.")
     sub = p.add_subparsers(dest="benchmark", metavar="BENCHMARK")
     for mod in sorted(pkgutil.iter_modules(bench_pkg.__path__), key=lambda m: m.name):
