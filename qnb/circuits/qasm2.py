@@ -20,7 +20,6 @@ converted with :func:`.from_qiskit.from_qiskit`. Precautions:
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 

@@ -26,11 +26,13 @@ from qnb.errors import QnbError
 
 LIMITS = ParseLimits(max_qubits=64, max_clbits=64, max_operations=20_000, max_loop_iterations=2_000,
                      max_expression_depth=64, max_literal_digits=64, max_magnitude=1e30, deadline_s=1.0)
-#: a load may overrun the 1 s deadline by the last unit of work, and the machine may be busy
+#: a load may overrun the 1 s deadline by the last unit of work (~0.15 s); the rest is slack for a
+#: busy machine. A load fails the bound only if it also used that much CPU: a starved process is slow
+#: in wall time, a runaway one burns CPU.
 TIME_BOUND_S = 4.0
 #: examples per test; ``QNB_FUZZ_EXAMPLES=5000`` for a longer session
 EXAMPLES = int(os.environ.get("QNB_FUZZ_EXAMPLES", "200"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=6), database=None, derandomize=False,
+FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=10), database=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 
@@ -43,7 +45,7 @@ def _warm():
 
 def check(text: str) -> None:
     """Loads, or a located structured error (never an internal one), within the time bound."""
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     try:
         c = loads(text, settings=LIMITS)
     except QnbError as e:
@@ -54,8 +56,8 @@ def check(text: str) -> None:
     else:
         assert isinstance(c, Circuit)
         assert len(c.fingerprint()) == 64
-    elapsed = time.perf_counter() - t
-    assert elapsed < TIME_BOUND_S, f"{elapsed:.2f} s for {text[:300]!r}"
+    elapsed, used = time.perf_counter() - t, time.process_time() - cpu
+    assert elapsed < TIME_BOUND_S or used < TIME_BOUND_S / 2, f"{elapsed:.2f} s ({used:.2f} s CPU) for {text[:300]!r}"
 
 
 # ------------------------------------------------------------------------------------- grammar
